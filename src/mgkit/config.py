@@ -84,6 +84,8 @@ class TrainConfig:
     select: str = "last"  # which weights predict: "last" epoch or "best" val top-1
     test_average: str = "prob"  # how test views (clips x flip) are averaged: "prob" or "logit"
     limit_train_batches: float = 1.0  # fraction or count, for smoke tests
+    # preds_train.npz and the train row of metrics.json; off saves a full decode of the train split (video branches)
+    predict_train: bool = True
     deterministic: bool = True
 
 

@@ -2,7 +2,8 @@
 
 ``fit`` trains a branch on a dataset and writes, into the run directory: config.yaml (resolved), env.json,
 checkpoints/ (Lightning, resumable), model.ckpt (weights + everything inference needs, loadable with
-``torch.load(weights_only=True)``), metrics.json (val and test, and train), preds_<split>.npz for every split.
+``torch.load(weights_only=True)``), metrics.json and preds_<split>.npz for val, test and (unless
+``train.predict_train`` is off) train.
 ``evaluate`` reruns exactly the checkpoint's test pipeline on any dataset split.
 
 Determinism: augmentation draws come from ``np.random.default_rng([seed, epoch, index])`` and the shuffle from
@@ -318,7 +319,8 @@ def _loader(ds, clips, pipeline, *, train: bool, cfg: RunConfig, weights=None) -
     sampler = EpochSampler(len(clips), seed=cfg.seed, weights=weights) if train else None
     return DataLoader(d, batch_size=tc.batch_size if train else max(1, tc.batch_size // 2), sampler=sampler,
                       shuffle=False, num_workers=tc.num_workers, drop_last=train and len(clips) > tc.batch_size,
-                      persistent_workers=False)
+                      # workers stay up across epochs (no re-fork per epoch); EpochSampler hands them the epoch
+                      persistent_workers=tc.num_workers > 0)
 
 
 def _precision(tc) -> str:
@@ -348,6 +350,13 @@ def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = 
     module = BranchModule(cfg=cfg, classes=ds.classes, source_layout=ds.layout, class_counts=counts)
     if cfg.init_from:
         _init_from(module, cfg.init_from)
+    if cfg.optim.backbone_lr_mult < 1 and not (cfg.init_from or cfg.model.get("pretrained")
+                                               or cfg.model.get("init_rgb") or cfg.model.get("init_pose")):
+        # the transfer recipes' slow backbone, on a random backbone, barely trains (a 5-epoch tiny Swin stayed at
+        # the majority class); said, not changed, so a config means what it says
+        print(f"warning: optim.backbone_lr_mult={cfg.optim.backbone_lr_mult} with a randomly initialised backbone "
+              "(no pretrained weights, no init_from): that multiplier is meant for transfer; from scratch, "
+              "--set optim.backbone_lr_mult=1")
     for line in module.model.load_sources() if hasattr(module.model, "load_sources") else []:
         print(line)  # models that start from other runs named in their config (RGBPoseConv3D's two pathways)
     if hasattr(module.pipeline, "set_run_dir"):  # pipelines that write run files (RGB: skipped_clips.jsonl)
@@ -446,9 +455,12 @@ def predict(module: BranchModule, ds: Dataset, clips: list[Clip], *, batch_size:
 
 def _predict_all(module: BranchModule, ds: Dataset, out: Path, *, checkpoint: str) -> dict:
     metrics: dict = {"branch": module.cfg.branch, "dataset": str(ds.root), "seed": module.cfg.seed}
+    tc = module.cfg.train
     for split in ds.splits():
+        if split == "train" and not tc.predict_train:
+            continue
         clips = ds.split(split)
-        logits = predict(module, ds, clips, batch_size=max(1, module.cfg.train.batch_size // 2))
+        logits = predict(module, ds, clips, batch_size=max(1, tc.batch_size // 2), num_workers=tc.num_workers)
         p = Predictions([c.clip_id for c in clips], logits, [c.label for c in clips], ds.classes,
                         {"branch": module.cfg.branch, "checkpoint": checkpoint, "dataset": str(ds.root),
                          "split": split, "seed": module.cfg.seed})
