@@ -79,19 +79,60 @@ def test_every_shipped_config_resolves(name, tiny_dataset):
     from mgkit.runner import _branch_cfg
 
     exp = load_experiment(name)
+    earlier: dict = {}
     for bname, spec in exp.branches.items():
-        cfg = _branch_cfg(exp, bname, spec, tiny_dataset)
+        cfg = _branch_cfg(exp, bname, spec, tiny_dataset, earlier)
         assert cfg.branch == spec["branch"]
+        earlier[bname] = tiny_dataset.parent / bname
 
 
 def test_demo_config_runs_end_to_end_on_tiny(tmp_path):
-    """The shipped demo study (joint, limb-heatmap and RGB branches, three fusions, pseudo-labelling, retraining,
+    """The shipped demo study (joint, joint-heatmap and RGB branches, three fusions, pseudo-labelling, retraining,
     final fusion, report) on the tiny synthetic preset, one short epoch per branch."""
     over = {"dataset": {"synth": {"preset": "tiny", "seed": 0, "video": True}},
             "branch_overrides": {"train": {"epochs": 1, "limit_train_batches": 2, "num_workers": 0}}}
     s = run_experiment(load_experiment("demo", over), out=tmp_path / "demo")
-    assert set(s["metrics"]["models"]) == {"joint", "limb", "rgb"}
+    assert set(s["metrics"]["models"]) == {"joint", "heatmap", "rgb"}
     assert {"temperature", "mean", "stacking"} <= set(s["metrics"]["fusions"])
     assert s["transductive"] and "joint+pl" in s["metrics_final"]["models"]
     for f in ("report/report.html", "report/submission.csv", "report/figures/confusion.png"):
         assert (tmp_path / "demo" / f).stat().st_size > 0, f
+    # the video branches skip the train split's predictions (train.predict_train: false), the joint branch keeps them
+    assert (tmp_path / "demo/branches/joint/preds_train.npz").exists()
+    assert not (tmp_path / "demo/branches/rgb/preds_train.npz").exists()
+    assert (tmp_path / "demo/branches/rgb/preds_test.npz").exists()
+
+
+def test_branches_chain_through_run_references(tiny_dataset, tmp_path):
+    """A pre-training branch on a dataset of its own stays out of the fusion; ``run:pre`` hands its run directory to
+    the branch that starts from it, and retraining the source retrains the dependent."""
+    one = {**BR, "train": {"epochs": 1, "batch_size": 4}}
+    branches = {"pre": {"branch": "joint-dstcnn", "dataset": str(tiny_dataset), **one},
+                "ft": {"branch": "joint-dstcnn", "init_from": "run:pre", **one},
+                "b": {"branch": "joint-stgcn", **one}}
+    exp = ExperimentConfig(name="t", dataset={"path": str(tiny_dataset)}, branches=branches,
+                           fusion={"methods": ["mean"]})
+    out = tmp_path / "study"
+    s = run_experiment(exp, out=out)
+    assert set(s["metrics"]["models"]) == {"ft", "b"}  # pre trained, not fused
+    import yaml
+
+    assert yaml.safe_load((out / "branches/ft/config.yaml").read_text())["init_from"] == str(out / "branches/pre")
+    stamp = {n: (out / f"branches/{n}/stage.json").stat().st_mtime_ns for n in branches}
+    exp.branches["pre"]["seed"] = 5
+    run_experiment(exp, out=out)
+    now = {n: (out / f"branches/{n}/stage.json").stat().st_mtime_ns for n in branches}
+    assert now["pre"] != stamp["pre"] and now["ft"] != stamp["ft"] and now["b"] == stamp["b"]
+
+
+def test_bad_run_reference_names_the_branch(tiny_dataset, tmp_path):
+    exp = ExperimentConfig(name="t", dataset={"path": str(tiny_dataset)},
+                           branches={"ft": {"branch": "joint-dstcnn", "init_from": "run:later", **BR},
+                                     "later": {"branch": "joint-dstcnn", **BR}})
+    with pytest.raises(ValueError, match=r"branches.ft: 'run:later' names no earlier branch"):
+        run_experiment(exp, out=tmp_path / "study")
+    exp2 = ExperimentConfig(name="t", dataset={"path": str(tiny_dataset)},
+                            branches={"a": {"branch": "joint-dstcnn", **BR}},
+                            pseudo_label={"enabled": True, "retrain": ["nope"]})
+    with pytest.raises(ValueError, match="pseudo_label.retrain: no branch named nope"):
+        run_experiment(exp2, out=tmp_path / "study2")

@@ -19,6 +19,12 @@ Experiment YAML::
     branch_overrides: {}                         # over them (e.g. {train: {epochs: 1}} for a smoke test)
     fusion: {methods: [temperature, mean, stacking], objective: top1}
     pseudo_label: {enabled: false, threshold: 0.65, retrain: [joint]}
+
+Branch specs take three keys of their own besides ``branch`` and ``seed``: ``dataset: DIR`` trains that branch on
+another dataset (pre-training, e.g. MA-52 before iMiGUE); ``fuse: false`` keeps a branch out of the fusion (a
+pre-training run, or a model that only initialises another); and any string value ``run:NAME`` becomes the run
+directory of the earlier branch NAME, so a branch can start from another (``init_from: run:pretrain``,
+``model: {init_rgb: run:rgb-only, init_pose: run:joint}``). A dependent branch retrains whenever its source does.
 """
 
 from __future__ import annotations
@@ -137,25 +143,61 @@ def _stage_data(exp: ExperimentConfig, out: Path) -> Path:
     return root
 
 
-def _branch_cfg(exp: ExperimentConfig, name: str, spec: dict, dataset: Path):
+def _fused(exp: ExperimentConfig, name: str) -> bool:
+    """Whether a branch's predictions enter the fusion (default: yes, unless it trains on a dataset of its own)."""
+    spec = exp.branches.get(name.removesuffix("+pl"), {})
+    return bool(spec.get("fuse", "dataset" not in spec))
+
+
+def _resolve_refs(obj: Any, runs: dict[str, Path], name: str, deps: list[str]) -> Any:
+    """Replace every ``run:OTHER`` string by OTHER's run directory; the names used are appended to ``deps``."""
+    if isinstance(obj, dict):
+        return {k: _resolve_refs(v, runs, name, deps) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_resolve_refs(v, runs, name, deps) for v in obj]
+    if isinstance(obj, str) and obj.startswith("run:"):
+        ref = obj[4:]
+        if ref not in runs:
+            raise ValueError(f"branches.{name}: {obj!r} names no earlier branch "
+                             f"(earlier: {', '.join(runs) or 'none'}; a branch can only use one listed above it)")
+        deps.append(ref)
+        return str(runs[ref])
+    return obj
+
+
+def _branch_cfg(exp: ExperimentConfig, name: str, spec: dict, dataset: Path, runs: dict[str, Path] | None = None,
+                deps: list[str] | None = None):
     from mgkit.train import resolve_config
 
     spec = merge(merge(exp.branch_defaults, dict(spec)), exp.branch_overrides)
+    spec = _resolve_refs(spec, runs or {}, name, deps if deps is not None else [])
     branch = spec.pop("branch", None)
     if not branch:
         raise ValueError(f"branches.{name}: missing 'branch'")
-    return resolve_config(branch=branch, dataset=str(dataset), overrides=spec, seed=int(spec.pop("seed", exp.seed)))
+    own = spec.pop("dataset", None)
+    spec.pop("fuse", None)
+    return resolve_config(branch=branch, dataset=str(Path(own).expanduser() if own else dataset), overrides=spec,
+                          seed=int(spec.pop("seed", exp.seed)))
 
 
-def _stage_train(exp: ExperimentConfig, out: Path, dataset: Path, *, tag: str) -> dict[str, Path]:
+def _stage_train(exp: ExperimentConfig, out: Path, dataset: Path, *, tag: str,
+                 upstream: dict[str, Path] | None = None) -> dict[str, Path]:
+    """Train every branch of ``exp`` in order into ``out/tag/NAME``. ``run:NAME`` references resolve to this stage's
+    earlier branches first, then to ``upstream`` (the first stage's runs, when retraining on pseudo-labels)."""
     from mgkit.train import fit
 
-    fp = dataset_fingerprint(dataset)
-    runs = {}
+    fps: dict[str, str] = {}
+    runs: dict[str, Path] = {}
     for name, spec in exp.branches.items():
-        cfg = _branch_cfg(exp, name, spec, dataset)
+        deps: list[str] = []
+        known = {**(upstream or {}), **runs}
+        cfg = _branch_cfg(exp, name, spec, dataset, known, deps)
+        if cfg.dataset not in fps:
+            fps[cfg.dataset] = dataset_fingerprint(Path(cfg.dataset))
         run = out / tag / name
-        key = _digest({"config": cfg.to_dict(), "data": fp})
+        # a source's own key is part of a dependent's: retraining the source retrains what starts from it
+        key = _digest({"config": cfg.to_dict(), "data": fps[cfg.dataset],
+                       "sources": {d: json.loads((known[d] / "stage.json").read_text())["key"] for d in deps}})
         runs[name] = run
         if _done(run, key):
             console.print(f"[dim]{tag}/{name}: cached ({cfg.branch})[/]")
@@ -226,25 +268,41 @@ def _stage_pseudo(exp: ExperimentConfig, out: Path, dataset: Path, fusion_dir: P
     return root
 
 
+def _retrain_names(exp: ExperimentConfig) -> list[str]:
+    """The branches retrained on pseudo-labels: as listed, or every branch of the study's own dataset (a pre-training
+    run on another dataset stays as it is)."""
+    retrain = list((exp.pseudo_label or {}).get("retrain") or
+                   [k for k, v in exp.branches.items() if "dataset" not in v])
+    missing = [k for k in retrain if k not in exp.branches]
+    if missing:
+        raise ValueError(f"pseudo_label.retrain: no branch named {', '.join(missing)} "
+                         f"(branches: {', '.join(exp.branches)})")
+    return retrain
+
+
 def run_experiment(exp: ExperimentConfig, *, out: str | Path) -> dict:
     """Run (or resume) a study; returns a summary dict (also written to ``out/summary.json``)."""
+    if (exp.pseudo_label or {}).get("enabled"):
+        _retrain_names(exp)  # a typo here should fail before hours of training, not after
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "experiment.yaml").write_text(yaml.safe_dump(exp.__dict__, sort_keys=False))
     t0 = time.time()
     dataset = _stage_data(exp, out)
     runs = _stage_train(exp, out, dataset, tag="branches")
-    fusion_dir, fusion_metrics = _stage_fuse(exp, out, runs, tag="fusion")
+    fusion_dir, fusion_metrics = _stage_fuse(exp, out, {k: v for k, v in runs.items() if _fused(exp, k)},
+                                             tag="fusion")
     summary: dict = {"name": exp.name, "dataset": str(dataset), "runs": {k: str(v) for k, v in runs.items()},
                      "fusion": str(fusion_dir), "metrics": fusion_metrics, "transductive": False}
     p = exp.pseudo_label or {}
     if p.get("enabled"):
         d2 = _stage_pseudo(exp, out, dataset, fusion_dir)
-        retrain = p.get("retrain") or list(exp.branches)
+        retrain = _retrain_names(exp)
         sub = ExperimentConfig(**{**exp.__dict__, "branches": {k: exp.branches[k] for k in retrain}})
-        runs2 = _stage_train(sub, out, d2, tag="retrain")
+        runs2 = _stage_train(sub, out, d2, tag="retrain", upstream=runs)
         final_runs = {**{k: v for k, v in runs.items() if k not in runs2}, **{f"{k}+pl": v for k, v in runs2.items()}}
-        fdir2, fm2 = _stage_fuse(exp, out, final_runs, tag="fusion_final")
+        fdir2, fm2 = _stage_fuse(exp, out, {k: v for k, v in final_runs.items() if _fused(exp, k)},
+                                 tag="fusion_final")
         summary.update(pseudo_dataset=str(d2), retrain={k: str(v) for k, v in runs2.items()}, fusion_final=str(fdir2),
                        metrics_final=fm2, transductive=True)
     summary["seconds"] = time.time() - t0
@@ -286,7 +344,7 @@ def print_summary(summary: dict) -> None:
 
     t = Table(title=f"{summary['name']}: top-1 / macro-F1 (%)")
     for c in ("model / fusion", "val top-1", "val macro-F1", "test top-1", "test macro-F1"):
-        t.add_column(c, justify="left" if c.startswith("model") else "right")
+        t.add_column(c, justify="left" if c.startswith("model") else "right", no_wrap=c.startswith("model"))
     for _, name, *vals in summary_rows(summary):
         t.add_row(name, *(_fmt(v) for v in vals))
     Console().print(t)
