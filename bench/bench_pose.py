@@ -54,8 +54,8 @@ def main() -> None:
     os.environ.setdefault("GLOG_minloglevel", "2")
     import mediapipe as mp
 
+    from mgkit.data.video import iter_frames
     from mgkit.pose.holistic import HolisticExtractor
-    from mgkit.pose.overlay import iter_frames
 
     print(f"machine: {platform.machine()} {os.cpu_count()} CPUs visible, python {platform.python_version()}, "
           f"mediapipe {mp.__version__}")

@@ -278,3 +278,29 @@ def test_import_list_bad_label_and_missing_video(tmp_path):
     assert not (tmp_path / "ds").exists()
     report = import_list(lists, vd, tmp_path / "ds", classes_file=classes, skip_bad=True)
     assert len(Dataset.open(tmp_path / "ds")) == 2 and len(report.skipped) == 2
+
+
+def test_clip_cutter_streams_and_leaves_nothing_of_a_clip_the_video_ends_inside(tmp_path):
+    """The cutter writes overlapping clips frame by frame; a clip past the video's end is reported with the file and
+    the frame, and neither its file nor a temporary is left behind."""
+    from types import SimpleNamespace
+
+    from mgkit.data.format import Clip
+    from mgkit.data.importers import _cut_clips
+    from mgkit.data.video import read_video
+
+    src = tmp_path / "long.mp4"
+    frames = np.repeat(np.arange(12, dtype=np.uint8)[:, None, None, None] * 20, 16, axis=1)
+    write_video(src, np.repeat(np.repeat(frames, 16, axis=2), 3, axis=3), fps=25)
+    out = tmp_path / "out"
+    w = SimpleNamespace(path_for=lambda rel: (out / rel).parent.mkdir(parents=True, exist_ok=True) or out / rel)
+
+    def clip(cid, s, e):
+        return Clip(clip_id=cid, video_id="v", subject="s", split="train", label=0, start_frame=s, end_frame=e,
+                    num_frames=e - s + 1, video_path=f"videos/{cid}.mp4")
+
+    bad = _cut_clips(src, [clip("a", 2, 6), clip("b", 4, 9), clip("c", 8, 15)], w, 25.0)
+    assert set(bad) == {"c"} and str(src) in bad["c"] and "before frame 15 of clip c" in bad["c"]
+    assert sorted(p.name for p in (out / "videos").iterdir()) == ["a.mp4", "b.mp4"]  # no c, no temporary
+    assert probe_video(out / "videos/a.mp4")["num_frames"] == 5 and probe_video(out / "videos/b.mp4")["num_frames"] == 6
+    assert abs(read_video(out / "videos/b.mp4", num_frames=1)[0].mean() - 80) < 6  # b starts at frame 4 (grey 80)

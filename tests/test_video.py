@@ -104,3 +104,20 @@ def test_existing_api_unchanged(tmp_path):
     _counting_video(p, 12, size=(33, 21))  # odd sizes are padded by one pixel
     assert probe_video(p) == {"num_frames": 12, "fps": 25.0, "width": 34, "height": 22}
     assert read_video(p, start=2, num_frames=3).shape == (3, 22, 34, 3)
+
+
+def test_iter_frames_streams_from_start_and_probe_can_skip_counting(tmp_path):
+    from mgkit.data.video import iter_frames
+
+    levels = _counting_video(tmp_path / "a.mp4", 20)
+    it = iter_frames(tmp_path / "a.mp4", start=5)
+    first = next(it)
+    assert first.shape == (32, 48, 3) and abs(first.mean() - levels[5]) < 3
+    rest = np.stack(list(it))
+    assert len(rest) == 14
+    np.testing.assert_allclose(_mean_levels(rest), levels[6:], atol=3)
+    np.testing.assert_array_equal(read_video(tmp_path / "a.mp4", start=5, num_frames=3)[0], first)
+    info = probe_video(tmp_path / "a.mp4", count=False)
+    assert info["num_frames"] in (0, 20) and (info["width"], info["height"]) == (48, 32)
+    with pytest.raises(VideoError, match="nope.mp4: video not found"):
+        next(iter_frames(tmp_path / "nope.mp4"))

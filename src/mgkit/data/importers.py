@@ -32,7 +32,7 @@ import numpy as np
 
 from mgkit.data.classes import IMIGUE_CLASSES, imigue_label
 from mgkit.data.format import Clip, DatasetError, DatasetHeader, DatasetWriter
-from mgkit.data.video import VideoError, probe_video, write_video
+from mgkit.data.video import VideoError, VideoWriter, probe_video
 
 __all__ = ["RawDataError", "Skipped", "ImportReport", "import_imigue", "import_list", "read_skeleton_table",
            "read_openpose_json_dir", "split_from_name", "REPORT_FILE"]
@@ -568,9 +568,11 @@ def _slice_clips(vid: str, ok: list[tuple[_LabelRow, str, str]], idx: _Raw, cut_
 
 
 def _cut_clips(src: Path, clips: list[Clip], w: DatasetWriter, fps: float) -> dict[str, str]:
-    """Decode ``src`` once, up to the last clip's end, and write each clip; returns {clip_id: message} failures."""
+    """Decode ``src`` once, up to the last clip's end, streaming every frame into the writers of the clips that hold
+    it (overlapping clips share frames); returns {clip_id: message} for the clips the video ended inside, whose
+    half-written files are removed. Memory stays at one frame per open clip, whatever the clip length."""
     last = max(c.end_frame for c in clips)
-    buffers: dict[str, list[np.ndarray]] = defaultdict(list)
+    writers: dict[str, VideoWriter] = {}
     done: set[str] = set()
     i, err = -1, ""
     try:
@@ -585,12 +587,17 @@ def _cut_clips(src: Path, clips: list[Clip], w: DatasetWriter, fps: float) -> di
                     continue
                 rgb = frame.to_ndarray(format="rgb24")
                 for c in active:
-                    buffers[c.clip_id].append(rgb)
-                    if i == c.end_frame:  # a clip is buffered whole (2.7 MB per 720p frame) until written
-                        write_video(w.path_for(c.video_path), np.stack(buffers.pop(c.clip_id)), fps=fps)
+                    if c.clip_id not in writers:
+                        writers[c.clip_id] = VideoWriter(w.path_for(c.video_path), fps=fps)
+                    writers[c.clip_id].write(rgb)
+                    if i == c.end_frame:
+                        writers.pop(c.clip_id).close()
                         done.add(c.clip_id)
     except (av.error.FFmpegError, IndexError) as e:
         err = f" ({e})"
+    finally:
+        for unfinished in writers.values():
+            unfinished.abort()
     return {c.clip_id: f"{src}: decoding stopped at frame {i + 1}{err} before frame {c.end_frame} of clip {c.clip_id}"
             for c in clips if c.clip_id not in done}
 

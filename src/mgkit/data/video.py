@@ -8,13 +8,14 @@ clip, seeking over long gaps, so a clip inside a 26-minute video costs a seek, n
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
-__all__ = ["VideoError", "VideoWriter", "write_video", "probe_video", "read_video", "read_frames"]
+__all__ = ["VideoError", "VideoWriter", "write_video", "probe_video", "iter_frames", "read_video", "read_frames"]
 
 
 def _one_thread() -> dict:
@@ -78,12 +79,16 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         return self
 
+    def abort(self) -> None:
+        """Stop without a file: the temporary is removed and ``path`` is left as it was."""
+        self._out.close()
+        self._tmp.unlink(missing_ok=True)
+
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.close()
         else:
-            self._out.close()
-            self._tmp.unlink(missing_ok=True)
+            self.abort()
 
 
 def write_video(path: str | os.PathLike, frames: np.ndarray, *, fps: float = 25.0, crf: int = 23,
@@ -101,8 +106,9 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, *, fps: float = 25.
     return path
 
 
-def probe_video(path: str | os.PathLike) -> dict:
-    """Number of frames, fps, width and height of a video (frames counted by decoding when the header has none)."""
+def probe_video(path: str | os.PathLike, *, count: bool = True) -> dict:
+    """Number of frames, fps, width and height of a video. When the header has no frame count, ``count`` decodes the
+    video to count them; ``count=False`` returns 0 instead (instant, for a long video about to be decoded anyway)."""
     path = Path(path)
     if not path.is_file():
         raise VideoError(f"{path}: video not found")
@@ -113,11 +119,33 @@ def probe_video(path: str | os.PathLike) -> dict:
             s = c.streams.video[0]
             n = s.frames
             fps = float(s.average_rate) if s.average_rate else 0.0
-            if not n:
+            if not n and count:
                 n = sum(1 for _ in c.decode(video=0))
-            return {"num_frames": int(n), "fps": fps, "width": s.codec_context.width, "height": s.codec_context.height}
+            return {"num_frames": int(n or 0), "fps": fps, "width": s.codec_context.width,
+                    "height": s.codec_context.height}
     except av.error.FFmpegError as e:
         raise VideoError(f"{path}: cannot read video ({e})") from None
+
+
+def iter_frames(path: str | os.PathLike, *, start: int = 0) -> Iterator[np.ndarray]:
+    """Decode a video sequentially from frame ``start``, one uint8 (H, W, 3) RGB frame at a time, so a long video is
+    never held in memory (a 10-minute 720p interview is 40 GB of frames). Errors name the file and the frame."""
+    path = Path(path)
+    if not path.is_file():
+        raise VideoError(f"{path}: video not found")
+    i = 0
+    try:
+        with av.open(str(path)) as c:
+            if not c.streams.video:
+                raise VideoError(f"{path}: no video stream")
+            s = c.streams.video[0]
+            s.thread_type = "AUTO"
+            for frame in c.decode(s):
+                if i >= start:  # frames before start are decoded (they must be) but not converted
+                    yield frame.to_ndarray(format="rgb24")
+                i += 1
+    except av.error.FFmpegError as e:
+        raise VideoError(f"{path}: decoding failed at frame {i} ({e})") from None
 
 
 def read_video(path: str | os.PathLike, *, start: int = 0, num_frames: int | None = None) -> np.ndarray:
@@ -126,25 +154,11 @@ def read_video(path: str | os.PathLike, *, start: int = 0, num_frames: int | Non
     Sequential decoding, for whole clips and extraction jobs; sampled decoding of a few frames of a long video uses
     seeking instead. Raises VideoError naming the file and the first frame that could not be decoded.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise VideoError(f"{path}: video not found")
     frames: list[np.ndarray] = []
-    i = -1
-    try:
-        with av.open(str(path)) as c:
-            if not c.streams.video:
-                raise VideoError(f"{path}: no video stream")
-            s = c.streams.video[0]
-            s.thread_type = "AUTO"
-            for i, frame in enumerate(c.decode(s)):
-                if i < start:
-                    continue
-                if num_frames is not None and len(frames) >= num_frames:
-                    break
-                frames.append(frame.to_ndarray(format="rgb24"))
-    except av.error.FFmpegError as e:
-        raise VideoError(f"{path}: decoding failed at frame {i + 1} ({e})") from None
+    for frame in iter_frames(path, start=start):
+        if num_frames is not None and len(frames) >= num_frames:
+            break
+        frames.append(frame)
     if num_frames is not None and len(frames) < num_frames:
         last = start + num_frames - 1
         raise VideoError(f"{path}: needed frames {start}..{last}, video ends after {start + len(frames)}")

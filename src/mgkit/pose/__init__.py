@@ -184,10 +184,10 @@ def _from_openpose_json(folder: Path, *, select: str, frame_size: tuple[int, int
 
 def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int], None] | None,
                     options: dict) -> tuple[np.ndarray, dict, float, tuple[int, int]]:
+    from mgkit.data.video import iter_frames, probe_video
     from mgkit.pose.holistic import HolisticExtractor
-    from mgkit.pose.overlay import iter_frames, video_info
 
-    info = video_info(video)
+    info = probe_video(video, count=False)
     rows = []
     with HolisticExtractor(select=select, **options) as ex:
         for frame in iter_frames(video):
@@ -197,7 +197,7 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int], None]
         sel = {"rule": select, "multi_person_frames": ex.multi_person_frames,
                "method": f"face detection every {ex.detect_every} frames; several faces -> crop around the chosen one"}
     kp = np.stack(rows) if rows else np.zeros((0, 137, 3), np.float32)
-    return kp, sel, info["fps"], (info["width"], info["height"])
+    return kp, sel, info["fps"] or 25.0, (info["width"], info["height"])
 
 
 def pose_python() -> str | None:
@@ -268,10 +268,10 @@ def extract_pose(source: str | os.PathLike, *, backend: str | None = None, selec
         kp, sel, fps_, size = _from_mediapipe(source, select=select, progress=progress, options=options)
     else:
         if video is not None:
-            from mgkit.pose.overlay import video_info
+            from mgkit.data.video import probe_video
 
-            info = video_info(video)
-            fps, frame_size = fps or info["fps"], frame_size or (info["width"], info["height"])
+            info = probe_video(video, count=False)
+            fps, frame_size = fps or info["fps"] or 25.0, frame_size or (info["width"], info["height"])
         fps_, size = float(fps or 25.0), tuple(frame_size or (1280, 720))
         kp, sel = _from_openpose_json(source, select=select, frame_size=size)
     report = missing_report(kp)
@@ -284,7 +284,8 @@ def extract_pose(source: str | os.PathLike, *, backend: str | None = None, selec
 def write_pose_overlay(video: str | os.PathLike, result: PoseResult, out: str | os.PathLike,
                        *, labels: Callable[[int], list[str]] | None = None) -> Path:
     """Draw the skeleton (and optional per-frame text lines) on the video; frames past the skeleton are copied."""
-    from mgkit.pose.overlay import VideoWriter, draw_labels, draw_skeleton, iter_frames
+    from mgkit.data.video import VideoWriter, iter_frames
+    from mgkit.pose.overlay import draw_labels, draw_skeleton
 
     with VideoWriter(out, fps=result.fps) as w:
         for t, frame in enumerate(iter_frames(video)):

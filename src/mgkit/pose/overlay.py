@@ -1,61 +1,21 @@
-"""Streaming video I/O and skeleton drawing (OpenCV), for pose and detection overlays.
+"""Skeleton and label drawing (OpenCV) for pose and detection overlays; streaming video I/O is data/video.py's.
 
-Frames are uint8 (H, W, 3) RGB throughout. Whole videos are never held in memory: a 10-minute 720p interview would
-be 40 GB of frames.
+Frames are uint8 (H, W, 3) RGB, drawn one at a time as they stream through ``data.video.iter_frames`` and
+``VideoWriter``.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
-import av
 import numpy as np
 
-from mgkit.data.video import VideoError, VideoWriter  # re-exported: overlays write with it
 from mgkit.layouts import get_layout
 
-__all__ = ["iter_frames", "video_info", "VideoWriter", "draw_skeleton", "draw_labels", "PART_COLOURS"]
+__all__ = ["draw_skeleton", "draw_labels", "PART_COLOURS"]
 
 # RGB colours of the parts of openpose137 (body, face, left hand, right hand)
 PART_COLOURS = {"body": (255, 200, 0), "face": (0, 230, 255), "left_hand": (80, 255, 80), "right_hand": (255, 80, 200)}
-
-
-def video_info(path: str | os.PathLike) -> dict:
-    """fps, width, height and the header's frame count (0 if unknown) of a video, without decoding it."""
-    path = Path(path)
-    if not path.is_file():
-        raise VideoError(f"{path}: video not found")
-    try:
-        with av.open(str(path)) as c:
-            if not c.streams.video:
-                raise VideoError(f"{path}: no video stream")
-            s = c.streams.video[0]
-            fps = float(s.average_rate) if s.average_rate else 25.0
-            return {"fps": fps, "width": s.codec_context.width, "height": s.codec_context.height,
-                    "num_frames": int(s.frames or 0)}
-    except av.error.FFmpegError as e:
-        raise VideoError(f"{path}: cannot read video ({e})") from None
-
-
-def iter_frames(path: str | os.PathLike) -> Iterator[np.ndarray]:
-    """Decode a video sequentially, one uint8 (H, W, 3) RGB frame at a time; errors name the file and frame."""
-    path = Path(path)
-    if not path.is_file():
-        raise VideoError(f"{path}: video not found")
-    i = 0
-    try:
-        with av.open(str(path)) as c:
-            if not c.streams.video:
-                raise VideoError(f"{path}: no video stream")
-            s = c.streams.video[0]
-            s.thread_type = "AUTO"
-            for frame in c.decode(s):
-                yield frame.to_ndarray(format="rgb24")
-                i += 1
-    except av.error.FFmpegError as e:
-        raise VideoError(f"{path}: decoding failed at frame {i} ({e})") from None
 
 
 _EDGES_BY_PART: dict[str, np.ndarray] | None = None

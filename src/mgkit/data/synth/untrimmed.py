@@ -109,7 +109,7 @@ def generate_untrimmed(out_dir: str | os.PathLike, *, seed: int = 0, minutes: fl
 def _write_video(u: Untrimmed, path: Path, chunk: int = 64) -> None:
     from mgkit.data.synth.generate import scene_for
     from mgkit.data.synth.render import render
-    from mgkit.pose.overlay import VideoWriter
+    from mgkit.data.video import VideoWriter
 
     rec = u.recording
     scene = scene_for(rec)
