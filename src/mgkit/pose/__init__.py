@@ -167,7 +167,7 @@ def _person_box(p: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def _from_openpose_json(folder: Path, *, select: str, frame_size: tuple[int, int]) -> tuple[np.ndarray, dict]:
-    from mgkit.data.importers import read_openpose_json_dir
+    from mgkit.data.openpose import read_openpose_json_dir
 
     def choose(persons: list[np.ndarray]) -> int:
         boxes = np.array([_person_box(p) for p in persons])
