@@ -338,11 +338,13 @@ def synth_cmd(
     import time
 
     from mgkit.data.synth import generate
+    from mgkit.progress import progress_bar
 
     t0 = time.perf_counter()
     try:
-        out = generate(_path(out_dir), preset=preset, seed=seed, video=video, format=fmt, raw_table=raw_table,
-                       overwrite=overwrite, workers=workers)
+        with progress_bar("recordings") as tick:
+            out = generate(_path(out_dir), preset=preset, seed=seed, video=video, format=fmt, raw_table=raw_table,
+                           overwrite=overwrite, workers=workers, progress=tick)
     except ValueError as e:
         raise UserError(str(e)) from None
     console.print(f"{out}: synthetic '{preset}' benchmark ({fmt}) in {time.perf_counter() - t0:.1f} s",

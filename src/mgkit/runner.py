@@ -138,7 +138,11 @@ def _stage_data(exp: ExperimentConfig, out: Path) -> Path:
     t0 = time.time()
     if root.exists():
         shutil.rmtree(root)
-    generate(root, preset=s["preset"], seed=int(s["seed"]), video=bool(s["video"]), workers=workers)
+    from mgkit.progress import progress_bar
+
+    with progress_bar("data: recordings", console=console) as tick:
+        generate(root, preset=s["preset"], seed=int(s["seed"]), video=bool(s["video"]), workers=workers,
+                 progress=tick)
     _mark(stage, key, seconds=time.time() - t0)
     return root
 
