@@ -97,6 +97,18 @@ def test_weight_search_ties_go_to_uniform(rng):
     assert "grid" in how
 
 
+@pytest.mark.parametrize("max_grid_models", [4, 1])  # the simplex grid, and coordinate ascent
+def test_weight_search_ties_move_weight_off_a_model_that_adds_nothing(rng, max_grid_models):
+    """A flat model never changes the argmax, so every weight vector with some weight on the informative model ties
+    on top-1; the likelihood tie-break gives the flat one (almost) nothing instead of its uniform share."""
+    y = rng.integers(0, K, 60)
+    good = _pred(rng, y, 6.0, "good").probs()
+    flat = np.full_like(good, 1.0 / K)
+    w, score, _ = search_weights([good, flat], y, step=0.1, max_grid_models=max_grid_models)
+    assert score == pytest.approx(float((good.argmax(1) == y).mean()))
+    assert w[0] >= 0.8, w
+
+
 def test_mean_of_identical_files_equals_the_file(rng):
     y = rng.integers(0, K, 25)
     p = _pred(rng, y, 1.0, "a")

@@ -240,12 +240,18 @@ def _simplex_grid(m: int, n: int) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64) / n
 
 
-def _pick(cands: np.ndarray, scores: np.ndarray) -> int:
-    """Best score; ties (within 1e-12) broken toward uniform weights, for stability."""
+def _pick(cands: np.ndarray, scores: np.ndarray, py: np.ndarray) -> int:
+    """Best score; ties (within 1e-12) go to the lowest NLL of the fused probabilities, then toward uniform weights.
+
+    ``py`` (M, N) holds each model's probability of the true class. Top-1 is flat over wide regions of the simplex;
+    the tie-break by likelihood moves weight off a model that adds nothing (a near-uniform branch would otherwise
+    get its share just for being harmless to val top-1), and uniform settles exact ties such as identical models.
+    """
     m = cands.shape[1]
     tied = np.flatnonzero(scores >= scores.max() - 1e-12)
+    nll = -np.log(np.clip(cands[tied] @ py, _EPS, None)).mean(axis=1)
     dist = np.linalg.norm(cands[tied] - 1.0 / m, axis=1)
-    return int(tied[np.argmin(dist)])
+    return int(tied[np.lexsort((dist, np.round(nll, 12)))[0]])
 
 
 def search_weights(
@@ -268,19 +274,23 @@ def search_weights(
         raise FusionError("cannot search weights: no labelled validation clips")
     p = np.stack([np.asarray(x, dtype=np.float64)[keep] for x in probs])
     y = labels[keep]
+    py = p[:, np.arange(len(y)), y]  # (M, N): each model's probability of the true class, for the tie-break
     m, n = len(probs), round(1.0 / step)
     if m == 1:
         return np.ones(1), float(_evaluate(p, y, np.ones((1, 1)), objective)[0]), "single model"
     if m <= max_grid_models:
         grid = _simplex_grid(m, n)
         s = _evaluate(p, y, grid, objective)
-        i = _pick(grid, s)
+        i = _pick(grid, s, py)
         return grid[i], float(s[i]), f"simplex grid, step {step} ({len(grid)} points)"
     # coordinate ascent from the best of {uniform, each single model}; a move is taken only if it raises the score,
-    # or keeps it and comes closer to uniform, so the search cannot cycle.
+    # or keeps it and lowers the fused NLL, so the search cannot cycle.
+    def nll(w: np.ndarray) -> float:
+        return float(-np.log(np.clip(w @ py, _EPS, None)).mean())
+
     start = np.vstack([np.full(m, 1.0 / m), np.eye(m)])
     s = _evaluate(p, y, start, objective)
-    i = _pick(start, s)
+    i = _pick(start, s, py)
     w, best = start[i], float(s[i])
     values = np.arange(n + 1) / n
     for _ in range(50):
@@ -290,10 +300,8 @@ def search_weights(
             rest = rest / rest.sum() if rest.sum() > 0 else np.full(m - 1, 1.0 / (m - 1))
             cands = np.array([np.insert(rest * (1.0 - v), j, v) for v in values])
             cs = _evaluate(p, y, cands, objective)
-            k = _pick(cands, cs)
-            better = cs[k] > best + 1e-12 or (
-                cs[k] >= best - 1e-12 and np.linalg.norm(cands[k] - 1 / m) < np.linalg.norm(w - 1 / m) - 1e-9
-            )
+            k = _pick(cands, cs, py)
+            better = cs[k] > best + 1e-12 or (cs[k] >= best - 1e-12 and nll(cands[k]) < nll(w) - 1e-9)
             if better:
                 w, best, moved = cands[k], max(best, float(cs[k])), True
         if not moved:
