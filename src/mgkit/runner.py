@@ -200,8 +200,10 @@ def _stage_train(exp: ExperimentConfig, out: Path, dataset: Path, *, tag: str,
             fps[cfg.dataset] = dataset_fingerprint(Path(cfg.dataset))
         run = out / tag / name
         # a source's own key is part of a dependent's: retraining the source retrains what starts from it
-        key = _digest({"config": cfg.to_dict(), "data": fps[cfg.dataset],
-                       "sources": {d: json.loads((known[d] / "stage.json").read_text())["key"] for d in deps}})
+        keyed: dict = {"config": cfg.to_dict(), "data": fps[cfg.dataset]}
+        if deps:  # (absent otherwise, so studies without references keep the keys they had)
+            keyed["sources"] = {d: json.loads((known[d] / "stage.json").read_text())["key"] for d in deps}
+        key = _digest(keyed)
         runs[name] = run
         if _done(run, key):
             console.print(f"[dim]{tag}/{name}: cached ({cfg.branch})[/]")
