@@ -175,3 +175,44 @@ def test_branch_trains_end_to_end_from_the_sources(video_ds, sources, tmp_path, 
     assert module.model.config.init_rgb == str(rgb_run)
     with pytest.raises(ValueError, match=r"pose_clip_len \(8\) must be input.clip_len \(4\)"):
         get_branch("rgbpose-joint").make_model(RGBPoseConfig(), RGBPoseInputConfig(clip_len=4, pose_clip_len=8), 3)
+
+
+def test_mm_gesture_chain_runs_through_the_runner(video_ds, tmp_path, capsys):
+    """The shape of configs/mm_gesture.yaml at toy size: an RGB SlowOnly and a PoseC3D run (not fused) initialise
+    RGBPoseConv3D through ``run:`` references; a Swin pre-trained on an RGB-only dataset of other classes (whole
+    frames) initialises another through ``init_from``; the weighted fusion sees only the fused branches."""
+    from test_importers import _list_raw
+
+    from mgkit.data.importers import import_list
+    from mgkit.runner import ExperimentConfig, run_experiment
+
+    vd, classes = _list_raw(tmp_path / "raw")
+    import_list([(tmp_path / "raw/train.txt", "train"), (tmp_path / "raw/val.txt", "val")], vd, tmp_path / "ma52",
+                classes_file=classes)
+    swin = {"model": {"pretrained": "", "embed_dim": 8, "depths": [1, 1, 1, 1], "num_heads": [1, 1, 1, 1],
+                      "window_size": [2, 2, 2]},
+            "input": {"clip_len": 2, "size": 32, "num_test_clips": 1}}
+    branches = {
+        "rgb-only": {"branch": "rgb-slowonly-r50", "fuse": False, "model": {"base_channels": 8,
+                     "stage_blocks": [1, 1, 1, 1]}, "input": {"clip_len": 2, "size": 32, "num_test_clips": 1}},
+        "joint": {"branch": "heatmap-posec3d-joint", "fuse": False, "model": {"base_channels": 4,
+                  "stage_blocks": [1, 1, 1]}, "input": {"clip_len": 8, "size": 8, "resize": 8, "num_test_clips": 1,
+                                                        "flip_test": False}},
+        "ma52-pretrain": {"branch": "rgb-swin3d-t", "dataset": str(tmp_path / "ma52"),
+                          **merge(swin, {"input": {"crop": "none"}})},
+        "rgbpose-joint": {"branch": "rgbpose-joint", "input": TINY_INPUT,
+                          "model": {**TINY_MODEL, "init_rgb": "run:rgb-only", "init_pose": "run:joint"}},
+        "swin-rgb-ma52": {"branch": "rgb-swin3d-t", "init_from": "run:ma52-pretrain", **swin},
+    }
+    exp = ExperimentConfig(name="mm", dataset={"path": str(video_ds.root)}, branches=branches,
+                           branch_defaults=LOOP, fusion={"methods": ["weighted"], "weights": [0.5, 0.5]})
+    s = run_experiment(exp, out=tmp_path / "study")
+    # 3 MA-52 classes and 3 target classes: same shapes, other classes -> the classifier is not carried over
+    assert "re-initialised 2 tensors: the classifier (other classes)" in capsys.readouterr().out
+    assert set(s["metrics"]["models"]) == {"rgbpose-joint", "swin-rgb-ma52"}
+    assert "weighted" in s["metrics"]["fusions"]
+    study = tmp_path / "study/branches"
+    assert load_checkpoint(study / "ma52-pretrain").classes == ("shrug", "nod", "wave")
+    cfg = load_checkpoint(study / "rgbpose-joint").cfg
+    assert (cfg.model["init_rgb"], cfg.model["init_pose"]) == (str(study / "rgb-only"), str(study / "joint"))
+    assert load_checkpoint(study / "swin-rgb-ma52").cfg.init_from == str(study / "ma52-pretrain")

@@ -45,6 +45,9 @@ from mgkit.predictions import Predictions, save_predictions
 __all__ = ["resolve_config", "fit", "evaluate", "predict", "load_checkpoint", "BranchModule"]
 
 
+_HEAD_PREFIXES = ("model.fc.", "model.head.")  # the classifier, by model family (ResNet-like: fc, Swin: head)
+
+
 class TrainingError(ValueError):
     """A run that cannot start (dataset fails its check, bad config); printed as one line by the CLI."""
 
@@ -244,7 +247,7 @@ class BranchModule(L.LightningModule):
         oc = self.cfg.optim
         # The classifier (``fc`` or ``head``, by model family) and the semantic projection keep the full lr;
         # ``backbone_lr_mult`` scales everything else (MM-Gesture: backbone lr x 0.1).
-        head_prefixes = ("model.fc.", "model.head.", "sem_proj.")
+        head_prefixes = (*_HEAD_PREFIXES, "sem_proj.")
         groups: dict[tuple[float, float], list] = {}
         for name, p in self.named_parameters():
             if not p.requires_grad:
@@ -429,12 +432,18 @@ def _init_from(module: BranchModule, path: str) -> None:
     ck = torch.load(_ckpt_path(path), map_location="cpu", weights_only=True)
     src = ck["state_dict"]
     own = module.state_dict()
-    keep = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
+    src_classes = tuple(ck.get("mgkit", {}).get("classes", ()))
+    # a classifier trained on other classes means nothing here, even when the counts happen to match
+    other_task = bool(src_classes) and src_classes != tuple(module.classes)
+    keep = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape
+            and not (other_task and k.startswith(_HEAD_PREFIXES))}
     skipped = sorted(k for k in src if k not in keep)
     module.load_state_dict(keep, strict=False)
     if skipped:
-        print(f"init-from {path}: re-initialised {len(skipped)} tensors whose shape or name differ "
-              f"(e.g. {', '.join(skipped[:3])}); source classes: {len(ck.get('mgkit', {}).get('classes', []))}, "
+        why = "the classifier (other classes) and tensors whose shape or name differ" if other_task else \
+            "tensors whose shape or name differ"
+        print(f"init-from {path}: re-initialised {len(skipped)} tensors: {why} "
+              f"(e.g. {', '.join(skipped[:3])}); source classes: {len(src_classes)}, "
               f"target classes: {len(module.classes)}")
 
 
