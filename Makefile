@@ -1,19 +1,19 @@
 # Two commands do all the set-up on a machine that has only Python 3.10+:
-#   make demo   -- create .venv, install mgkit, generate the synthetic benchmark, train, fuse, report
-#   make test   -- create .venv, install mgkit with dev tools, lint and run the test suite
+#   make demo   -- create .venv, install microgesture, generate the synthetic benchmark, train, fuse, report
+#   make test   -- create .venv, install microgesture with dev tools, lint and run the test suite
 #                  (also creates .venv-pose for MediaPipe pose extraction and runs the pose tests there)
 # TORCH is what pip installs for PyTorch; override it for your CUDA/CPU build, e.g. make test TORCH="torch torchvision".
 PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.14.1 torchvision==0.29.1
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.mgkit-installed
+STAMP := $(VENV)/.microgesture-installed
 # MediaPipe 0.10.21 ships its Holistic models in the wheel (works offline) but pins numpy < 2: it gets its own environment,
-# without torch; mgkit is installed there with --no-deps and `mgkit pose` re-runs itself in it. Needs Python 3.9-3.12.
+# without torch; microgesture is installed there with --no-deps and `microgesture pose` re-runs itself in it. Needs Python 3.9-3.12.
 POSE_PYTHON ?= $(PYTHON)
 POSE_VENV ?= .venv-pose
 POSE_PKGS ?= mediapipe==0.10.21 'numpy<2' av scikit-image pytest
-POSE_STAMP := $(POSE_VENV)/.mgkit-pose-installed
+POSE_STAMP := $(POSE_VENV)/.microgesture-pose-installed
 
 .PHONY: demo test lint bench install pose-env clean
 
@@ -36,7 +36,7 @@ $(POSE_STAMP): pyproject.toml
 pose-env: $(POSE_STAMP)
 
 demo: $(STAMP)
-	$(BIN)/mgkit demo --out runs/demo
+	$(BIN)/microgesture demo --out runs/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -44,7 +44,7 @@ lint: $(STAMP)
 test: $(STAMP) $(POSE_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
-	MGKIT_REQUIRE_MEDIAPIPE=1 $(POSE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_pose.py
+	MICROGESTURE_REQUIRE_MEDIAPIPE=1 $(POSE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_pose.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -4,7 +4,7 @@ semantic loss). Each row is trained with several seeds; the table gives mean +- 
 
     .venv/bin/python bench/ablation_skeleton.py --dataset runs/synth_small --seeds 0 1 2 --out runs/ablation_skeleton
 
-The dataset is generated first if missing (`mgkit data synth DIR --preset small --seed 0 --no-video`).
+The dataset is generated first if missing (`microgesture data synth DIR --preset small --seed 0 --no-video`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mgkit.config import merge
-from mgkit.train import fit, resolve_config
+from microgesture.config import merge
+from microgesture.train import fit, resolve_config
 
 # Shared CPU-sized settings (the papers train for 100 epochs on GPUs; this is what 2 CPU cores afford).
 # The DST-CNN size is the demo's (configs/demo.yaml): early temporal and joint strides keep a run at a few minutes.
@@ -55,7 +55,7 @@ def main() -> None:
     args = ap.parse_args()
     ds = Path(args.dataset)
     if not ds.exists():
-        from mgkit.data.synth import generate
+        from microgesture.data.synth import generate
 
         generate(ds, preset=args.preset, seed=0, video=False)
     out = Path(args.out)

@@ -3,7 +3,7 @@
 Steps (each skipped when its output exists in --work):
   1. the synthetic dataset (--preset, default small; skeletons only);
   2. a short CPU training run of the joint-dstcnn branch (narrow widths, few epochs) unless --model is given;
-  3. --count untrimmed recordings of --minutes minutes with new subjects (mgkit data synth-untrimmed);
+  3. --count untrimmed recordings of --minutes minutes with new subjects (microgesture data synth-untrimmed);
   4. offline detection of every recording for each --windows length: pooled event F1 (background = the non-MG class,
      left out of the ground truth too) with the default settings, and with window / smoothing / min_score tuned on
      --tune-count separate validation recordings (seed + 1), without and with the --baseline contrast, each choice
@@ -28,7 +28,7 @@ import numpy as np
 
 
 def train(dataset: Path, out: Path, *, epochs: int, seed: int) -> None:
-    from mgkit.train import fit, resolve_config
+    from microgesture.train import fit, resolve_config
 
     over = {
         "input": {"layout": "aim68", "clip_len": 24, "num_test_clips": 1, "flip_test": True},
@@ -72,11 +72,11 @@ def main() -> None:
 
     import torch
 
-    from mgkit.data.synth import generate
-    from mgkit.data.synth.untrimmed import generate_untrimmed
-    from mgkit.detect import DetectConfig, WindowScorer, background_labels, detect, event_report, read_events
-    from mgkit.online import OnlineDetector
-    from mgkit.pose import load_pose
+    from microgesture.data.synth import generate
+    from microgesture.data.synth.untrimmed import generate_untrimmed
+    from microgesture.detect import DetectConfig, WindowScorer, background_labels, detect, event_report, read_events
+    from microgesture.online import OnlineDetector
+    from microgesture.pose import load_pose
 
     torch.set_num_threads(a.threads)
     work = Path(a.work)

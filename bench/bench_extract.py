@@ -9,7 +9,7 @@ sees real clips. Extractor speed does not depend on content; disk cost does.
 
 * "extract": the extractor alone on decoded frames in memory, frames/s of input.
 * "end to end": ``run_extraction`` on a small dataset (decode + extract + H.264 encode, one process).
-* "disk": bytes of the H.264 outputs (crf 23, mgkit's write_video) per 1,000 output frames.
+* "disk": bytes of the H.264 outputs (crf 23, microgesture's write_video) per 1,000 output frames.
 
 RAFT and depth use randomly initialised weights: speed only (the network cost is the same as with trained weights).
 Depth uses the Depth-Anything-Small architecture (ViT-S/14 DINOv2 + DPT head, transformers' default
@@ -60,7 +60,7 @@ def fps_of(fn, frames: np.ndarray, repeat: int = 1) -> tuple[float, np.ndarray]:
 
 
 def disk_per_1000(video: np.ndarray, tmp: Path) -> float:
-    from mgkit.data.video import write_video
+    from microgesture.data.video import write_video
 
     p = write_video(tmp / "out.mp4", video, fps=25.0)
     return p.stat().st_size / len(video) * 1000
@@ -68,9 +68,9 @@ def disk_per_1000(video: np.ndarray, tmp: Path) -> float:
 
 def end_to_end(modality: str, config, clip: np.ndarray, tmp: Path, clips: int = 4) -> tuple[float, float]:
     """(input frames/s, output bytes per 1,000 output frames) of run_extraction on a small dataset."""
-    from mgkit.data.format import Clip, DatasetHeader, DatasetWriter
-    from mgkit.data.video import probe_video, write_video
-    from mgkit.extract.runner import run_extraction
+    from microgesture.data.format import Clip, DatasetHeader, DatasetWriter
+    from microgesture.data.video import probe_video, write_video
+    from microgesture.extract.runner import run_extraction
 
     root = tmp / f"ds-{modality}"
     n, h, w = clip.shape[:3]
@@ -109,7 +109,7 @@ def main() -> None:
     cv2.setNumThreads(args.threads)
     w, h = (int(x) for x in args.size.split("x"))
     skip = set(filter(None, args.skip.split(",")))
-    from mgkit.data.video import read_video, write_video
+    from microgesture.data.video import read_video, write_video
 
     with tempfile.TemporaryDirectory() as d:  # H.264 round trip: extractors see decoded frames, as in a real run
         clip = read_video(write_video(Path(d) / "src.mp4", synth_clip(args.frames, h, w)))
@@ -117,8 +117,8 @@ def main() -> None:
           f"torch {torch.__version__}, OpenCV {cv2.__version__}, load average {os.getloadavg()[0]:.2f} (start)")
     print(f"{'what':42s} {'frames/s':>10s} {'MB / 1000 frames':>17s}")
 
-    from mgkit.extract.flow import FlowConfig, FlowExtractor
-    from mgkit.extract.taylor import TaylorConfig, TaylorExtractor
+    from microgesture.extract.flow import FlowConfig, FlowExtractor
+    from microgesture.extract.taylor import TaylorConfig, TaylorExtractor
 
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -134,7 +134,7 @@ def main() -> None:
         if "depth" not in skip:
             from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, DPTImageProcessor
 
-            from mgkit.extract.depth import DepthConfig, DepthExtractor
+            from microgesture.extract.depth import DepthConfig, DepthExtractor
 
             model = DepthAnythingForDepthEstimation(DepthAnythingConfig())  # ViT-S/14, random weights
             proc = DPTImageProcessor(size={"height": 518, "width": 518}, keep_aspect_ratio=True,

@@ -1,4 +1,4 @@
-"""Benchmark: PoseC3D heatmap volumes, mgkit's batched renderer vs a per-keypoint numpy loop.
+"""Benchmark: PoseC3D heatmap volumes, microgesture's batched renderer vs a per-keypoint numpy loop.
 
 Volumes are PoseC3D's training input: 48 frames x 36 channels x 56 x 56, mmg36 joints or limbs, sigma 0.6. Two kinds
 of skeleton: ``pose`` is an upper body filling the PoseC3D box (what the renderer sees in training: the box is fit to
@@ -25,8 +25,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from heatmap_loop_baseline import render_loop  # noqa: E402
 
-from mgkit.data.heatmaps import render_heatmaps  # noqa: E402
-from mgkit.layouts import get_layout  # noqa: E402
+from microgesture.data.heatmaps import render_heatmaps  # noqa: E402
+from microgesture.layouts import get_layout  # noqa: E402
 
 T, SIZE, SIGMA = 48, 56, 0.6  # PoseC3D: 48 frames, 56 x 56, sigma 0.6
 
@@ -90,7 +90,7 @@ def peak_temporaries_mib(kind: str, volume: str, batch: int) -> float:
     """Peak resident memory of one batch render beyond its inputs and output, measured in a fresh process (Linux)."""
     code = (
         "import sys, numpy as np, torch; sys.path.insert(0, sys.argv[1]); import bench_heatmaps as b;"
-        "from mgkit.data.heatmaps import render_heatmaps; from mgkit.layouts import get_layout;"
+        "from microgesture.data.heatmaps import render_heatmaps; from microgesture.layouts import get_layout;"
         "kp, sc = b.batch_inputs(sys.argv[2], int(sys.argv[4]));"
         "e = np.array(get_layout('mmg36').edges) if sys.argv[3] == 'limb' else None;"
         "render_heatmaps(kp[:1], sc[:1], 56, 0.6, e);"  # warm up lazy imports and kernels
@@ -119,7 +119,7 @@ def main() -> None:
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
           f"load average {load}")
     print("One clip, one thread; best-of CPU time (best wall-clock time in brackets):")
-    print("| skeleton | volume | numpy loop | mgkit | mgkit, reused `out` | speed-up |")
+    print("| skeleton | volume | numpy loop | microgesture | microgesture, reused `out` | speed-up |")
     print("|---|---|---|---|---|---|")
     for kind, make in (("pose", pose_clip), ("uniform", uniform_clip)):
         kp, sc = make(rng)

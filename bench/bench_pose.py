@@ -7,7 +7,8 @@ one (it then re-runs itself there):
     .venv-pose/bin/python bench/bench_pose.py [--frames 100] [--repeat 3]
 
 Reported: model start-up (s), then frames/s over the frames after the first (Holistic's first frame runs the
-detectors; later ones mostly track), with face detection for subject selection every 5 frames, as `mgkit pose` runs.
+detectors; later ones mostly track), with face detection for subject selection every 5 frames, as `microgesture pose`
+runs.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def make_video(path: Path, frames: int) -> None:
     import numpy as np
     from skimage import data
 
-    from mgkit.data.video import write_video
+    from microgesture.data.video import write_video
 
     im = cv2.resize(data.astronaut(), (300, 300), interpolation=cv2.INTER_AREA)
     v = np.full((frames, 360, 640, 3), 128, np.uint8)
@@ -45,7 +46,7 @@ def main() -> None:
     ap.add_argument("--complexity", type=int, default=1, help="Holistic model_complexity (1 ships in the wheel)")
     a = ap.parse_args()
     if importlib.util.find_spec("mediapipe") is None:
-        from mgkit.pose import pose_python
+        from microgesture.pose import pose_python
 
         py = pose_python()
         if py is None:
@@ -54,8 +55,8 @@ def main() -> None:
     os.environ.setdefault("GLOG_minloglevel", "2")
     import mediapipe as mp
 
-    from mgkit.data.video import iter_frames
-    from mgkit.pose.holistic import HolisticExtractor
+    from microgesture.data.video import iter_frames
+    from microgesture.pose.holistic import HolisticExtractor
 
     print(f"machine: {platform.machine()} {os.cpu_count()} CPUs visible, python {platform.python_version()}, "
           f"mediapipe {mp.__version__}")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mgkit.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
+from microgesture.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
 
 
 def build(root: Path, clips: int, lo: int, hi: int, seed: int) -> int:
@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="mgkit-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="microgesture-bench-") as tmp:
         root = Path(tmp) / "ds"
         t0 = time.perf_counter()
         frames = build(root, args.clips, args.min_frames, args.max_frames, args.seed)

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mgkit.branches import SkeletonPipeline
-from mgkit.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
-from mgkit.data.skeleton import SkeletonInputConfig
+from microgesture.branches import SkeletonPipeline
+from microgesture.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
+from microgesture.data.skeleton import SkeletonInputConfig
 
 
 def build(root: Path, n: int) -> Dataset:

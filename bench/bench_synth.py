@@ -1,13 +1,13 @@
 """Generation time of the synthetic benchmark per preset, and a linear probe of how separable its classes are.
 
-Times ``mgkit.data.synth.generate`` for each preset into a temporary directory (tiny and small with video, full
+Times ``microgesture.data.synth.generate`` for each preset into a temporary directory (tiny and small with video, full
 without by default) and prints clips, frames, size on disk and wall time, with the machine's CPU count and load
 average (the 2-core container is shared with other jobs, so wall times vary with the load).
 
 ``--probe`` fits a multinomial logistic regression on simple per-clip skeleton features (joints centred on the neck and
 scaled by the shoulder width, resampled to 16 frames, plus per-joint speed) of the small preset's train split and
 reports top-1 and macro-F1 on its test split for several layouts. It is a sanity check of the benchmark's design
-(learnable, not saturated, face points help), not a result of any mgkit branch.
+(learnable, not saturated, face points help), not a result of any microgesture branch.
 
     .venv/bin/python bench/bench_synth.py [--presets tiny,small,full] [--video tiny,small] [--workers 1] [--probe]
 """
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mgkit.data.format import Dataset
-from mgkit.data.synth import PRESETS, generate
-from mgkit.layouts import get_layout
+from microgesture.data.format import Dataset
+from microgesture.data.synth import PRESETS, generate
+from microgesture.layouts import get_layout
 
 WATCH = ("bite/press lips", "cross fingers", "rub/hold hands", "shake shoulders")  # classes designed to need detail
 
@@ -102,7 +102,7 @@ def lip_cues(root: Path) -> None:
     """
     from sklearn.metrics import roc_auc_score
 
-    from mgkit.layouts import FACE0
+    from microgesture.layouts import FACE0
 
     ds = Dataset.open(root)
     target = ds.classes.index("bite/press lips")
@@ -132,7 +132,7 @@ def main() -> None:
     ap.add_argument("--layouts", default="aim68,mmg36,miga22")
     args = ap.parse_args()
     print(f"{platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
-    with tempfile.TemporaryDirectory(prefix="mgkit-bench-synth-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="microgesture-bench-synth-") as tmp:
         done = {}
         for name in [p for p in args.presets.split(",") if p]:
             if name not in PRESETS:

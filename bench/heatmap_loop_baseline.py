@@ -1,10 +1,11 @@
 """Reference renderer: PoseC3D's heatmap maths as a straightforward per-keypoint numpy loop.
 
-This is the baseline that ``bench/bench_heatmaps.py`` times mgkit's batched renderer against, written for mgkit from
+This is the baseline that ``bench/bench_heatmaps.py`` times microgesture's batched renderer against, written for
+microgesture from
 the description in shared/REFERENCE.md ("Branches", PoseC3D joint/limb): for every frame and every point (or limb) a
 Gaussian of ``sigma`` with amplitude = confidence is drawn inside the window ``[int(mu - 3 sigma), int(mu + 3 sigma)]``
 (Python ``int`` truncates toward zero), clipped to the canvas, and max-merged into the frame's map. It is the slow,
-obvious way; mgkit.data.heatmaps does the same maths as batched tensor operations.
+obvious way; microgesture.data.heatmaps does the same maths as batched tensor operations.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """rgb-r2plus1d with and without the skeleton-guided crop: the synthetic counterpart of AIM's R(2+1)D row
 (46.9 -> 58.9 on iMiGUE with Kinetics-400 weights at 224 px).
 
-Two runs of ``mgkit.train.fit`` that differ only in ``input.crop`` (skeleton | none), same seed, same everything
+Two runs of ``microgesture.train.fit`` that differ only in ``input.crop`` (skeleton | none), same seed, same everything
 else. The default setting is reduced to fit a CPU: torchvision's R(2+1)D at full width with one block per stage
 (``model.layers=[1,1,1,1]``, 12.5M parameters), random initialisation (no Kinetics weights offline), 8 frames at
 32 x 32, a few epochs. Prints and writes OUT/ablation.json: top-1 / macro-F1 on val and test, time per run.
 
-    .venv/bin/mgkit data synth data/synth-small --preset small
+    .venv/bin/microgesture data synth data/synth-small --preset small
     .venv/bin/python bench/rgb_crop_ablation.py data/synth-small runs/rgb-crop [--epochs 5] [--size 32]
 """
 
@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mgkit.data.format import Dataset
-from mgkit.train import fit, resolve_config
+from microgesture.data.format import Dataset
+from microgesture.train import fit, resolve_config
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 The synthetic counterpart of AIM's and MM-Gesture's Table 2. The dataset is generated once (the study's own synth
 settings, seed 0) and shared; only the training seed changes between runs, so the spread is the training noise.
-Each seed is an ordinary `mgkit run` study directory (out/seedN), cached and resumable like any other.
+Each seed is an ordinary `microgesture run` study directory (out/seedN), cached and resumable like any other.
 
     .venv/bin/python bench/study_seeds.py                       # configs/demo.yaml, seeds 0 1 2, small preset
     .venv/bin/python bench/study_seeds.py --config demo --seeds 0 1 2 --out runs/study_seeds
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mgkit.runner import load_experiment, run_experiment, summary_rows
+from microgesture.runner import load_experiment, run_experiment, summary_rows
 
 COLUMNS = ("val top-1", "val macro-F1", "test top-1", "test macro-F1")
 
@@ -52,15 +52,15 @@ def main() -> None:
     ap.add_argument("--config", default="demo", help="an experiment YAML or a shipped config name")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--out", default="runs/study_seeds")
-    ap.add_argument("--set", dest="overrides", action="append", default=[], help="as `mgkit run --set`")
+    ap.add_argument("--set", dest="overrides", action="append", default=[], help="as `microgesture run --set`")
     args = ap.parse_args()
-    from mgkit.config import parse_overrides
+    from microgesture.config import parse_overrides
 
     out = Path(args.out)
     base = load_experiment(args.config, parse_overrides(args.overrides))
     if "synth" in base.dataset and "path" not in base.dataset:  # generate once, into out/data, share it
         first = dataclasses.replace(base, branches={}, pseudo_label={"enabled": False}, report=False)
-        from mgkit.runner import _stage_data
+        from microgesture.runner import _stage_data
 
         dataset = _stage_data(first, out)
     else:

@@ -28,7 +28,7 @@ def pytest_configure(config):
 def make_tiny_dataset(root, *, n_per_class: int = 6, num_classes: int = 3, seed: int = 0):
     """A tiny labelled openpose137 dataset: class k moves the right wrist along direction k; subjects disjoint
     across train/val/test. Real files through DatasetWriter (no mocks)."""
-    from mgkit.data.format import Clip, DatasetHeader, DatasetWriter
+    from microgesture.data.format import Clip, DatasetHeader, DatasetWriter
 
     rng = np.random.default_rng(seed)
     header = DatasetHeader(name="tiny", layout="openpose137", classes=tuple(f"class{k}" for k in range(num_classes)),

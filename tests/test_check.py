@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from test_importers import make_raw
 
-from mgkit.data.check import check_dataset, has_errors
-from mgkit.data.format import Clip, Dataset, DatasetHeader, DatasetWriter, rewrite_clips
-from mgkit.data.importers import import_imigue
-from mgkit.data.video import write_video
+from microgesture.data.check import check_dataset, has_errors
+from microgesture.data.format import Clip, Dataset, DatasetHeader, DatasetWriter, rewrite_clips
+from microgesture.data.importers import import_imigue
+from microgesture.data.video import write_video
 
 SPEC = [("v1_0", "v1", "s1", "train", 0), ("v1_1", "v1", "s1", "train", 1), ("v2_0", "v2", "s2", "val", 2),
         ("v3_0", "v3", "s3", "test", -1)]
@@ -109,7 +109,7 @@ def test_subject_leak_and_pseudo_rows(tmp_path):
     errs = errors(check_dataset(tmp_path / "ds"))
     assert errs == [f"error: {tmp_path / 'ds' / 'clips.csv'}: subject 's1' is in both train (2 clips, e.g. v1_0) "
                     "and test (1 clips, e.g. v3_0)"]
-    build(tmp_path / "ds2", pseudo=True)  # a copy of test clip v3_0 (subject s3) in train, as mgkit.pseudo writes
+    build(tmp_path / "ds2", pseudo=True)  # a copy of test clip v3_0 (subject s3) in train, as pseudo.py writes
     probs = check_dataset(tmp_path / "ds2")
     assert not has_errors(probs) and any("1 pseudo-labelled rows" in str(p) for p in probs)
 
@@ -129,7 +129,7 @@ def test_header_problems_are_listed_together(tmp_path):
     assert len(errs) == 3 and all("dataset.json" in e for e in errs)
     assert any("version 2" in e for e in errs) and any("unknown layout" in e for e in errs)
     assert errors(check_dataset(tmp_path / "none")) == [f"error: {tmp_path / 'none' / 'dataset.json'}: not found; "
-                                                         f"is {tmp_path / 'none'} an mgkit dataset directory?"]
+                                                         f"is {tmp_path / 'none'} a microgesture dataset directory?"]
 
 
 def test_rgb_only_dataset(tmp_path):

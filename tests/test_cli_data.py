@@ -1,4 +1,5 @@
-"""``mgkit data`` commands: import, check, stats (CliRunner), and the error exit of ``python -m mgkit``."""
+"""``microgesture data`` commands: import, check, stats (CliRunner), and the error exit of ``python -m
+microgesture``."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import sys
 from test_importers import make_raw
 from typer.testing import CliRunner
 
-from mgkit.cli import app
-from mgkit.data.format import Dataset, rewrite_clips
-from mgkit.data.stats import dataset_stats, format_stats
+from microgesture.cli import app
+from microgesture.data.format import Dataset, rewrite_clips
+from microgesture.data.stats import dataset_stats, format_stats
 
 runner = CliRunner()
 
@@ -71,7 +72,8 @@ def test_import_list_command(tmp_path):
 def test_bad_raw_data_exits_2_with_the_file_and_row(tmp_path):
     raw = make_raw(tmp_path / "raw", videos=False, vids=("0001",))
     (raw / "0001" / "0001_label.csv").write_text("99,0,7\n40,8,15\n")
-    proc = subprocess.run([sys.executable, "-m", "mgkit", "data", "import-imigue", str(raw), str(tmp_path / "ds")],
+    proc = subprocess.run([sys.executable, "-m", "microgesture", "data", "import-imigue", str(raw),
+                           str(tmp_path / "ds")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert "0001_label.csv:line 2: class 40 is not an iMiGUE class" in proc.stderr and "Traceback" not in proc.stderr

@@ -4,8 +4,8 @@ import torch
 
 pytest.importorskip("transformers")
 
-from mgkit.extract.depth import DepthConfig, DepthExtractor  # noqa: E402
-from mgkit.extract.runner import build_extractor  # noqa: E402
+from microgesture.extract.depth import DepthConfig, DepthExtractor  # noqa: E402
+from microgesture.extract.runner import build_extractor  # noqa: E402
 
 
 def tiny_depth_model(seed: int = 0):

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from mgkit.detect import (
+from microgesture.detect import (
     DetectConfig,
     DetectError,
     Event,
@@ -244,7 +244,7 @@ def test_events_csv_roundtrip_and_timeline(tmp_path):
 
 # -- a real skeleton branch and the command line ------------------------------------------------------------------
 def tiny_model(classes=("a", "b", NON_MG)):
-    from mgkit.train import BranchModule, resolve_config
+    from microgesture.train import BranchModule, resolve_config
 
     cfg = resolve_config(branch="joint-dstcnn", overrides={
         "model": {"channels": [8, 8], "temporal_strides": [1, 2]},
@@ -271,13 +271,13 @@ def test_window_scorer_runs_the_checkpoint_pipeline():
 
 def test_cli_detect_writes_events_timeline_and_overlay(tmp_path):
     torch = pytest.importorskip("torch")
-    from mgkit.cli import main
-    from mgkit.data.video import probe_video, write_video
-    from mgkit.pose import PoseResult
+    from microgesture.cli import main
+    from microgesture.data.video import probe_video, write_video
+    from microgesture.pose import PoseResult
 
     torch.manual_seed(0)
     m = tiny_model()
-    torch.save({"mgkit": m.inference_meta(), "state_dict": m.state_dict()}, tmp_path / "model.ckpt")
+    torch.save({"microgesture": m.inference_meta(), "state_dict": m.state_dict()}, tmp_path / "model.ckpt")
     sk = random_skeleton(40)
     PoseResult(keypoints=sk, fps=10.0, frame_size=(128, 96), backend="synth").save(tmp_path / "s.npz")
     write_video(tmp_path / "v.mp4", np.full((40, 96, 128, 3), 60, np.uint8), fps=10)
@@ -296,7 +296,7 @@ def test_cli_detect_writes_events_timeline_and_overlay(tmp_path):
 
 
 def test_cli_detect_errors_are_one_line(tmp_path, capsys):
-    from mgkit.cli import main
+    from microgesture.cli import main
 
     with pytest.raises(SystemExit) as e:
         main(["detect", str(tmp_path / "missing.npz"), "--model", str(tmp_path), "-o", str(tmp_path / "e.csv")])
@@ -305,8 +305,8 @@ def test_cli_detect_errors_are_one_line(tmp_path, capsys):
 
 # -- synthetic untrimmed recordings -------------------------------------------------------------------------------
 def test_synth_untrimmed_chains_gestures_and_idle(tmp_path):
-    synth = pytest.importorskip("mgkit.data.synth.untrimmed")
-    from mgkit.pose import load_pose
+    synth = pytest.importorskip("microgesture.data.synth.untrimmed")
+    from microgesture.pose import load_pose
 
     out = synth.generate_untrimmed(tmp_path / "u", seed=3, minutes=0.25, count=2, preset="tiny")
     meta = json.loads((out / "untrimmed.json").read_text())

@@ -4,12 +4,12 @@ import os
 import numpy as np
 import pytest
 
-from mgkit.cli import main
-from mgkit.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
-from mgkit.data.video import probe_video, write_video
-from mgkit.extract import branch_modality, modality_column, modality_video, output_relpath
-from mgkit.extract.flow import FlowConfig
-from mgkit.extract.runner import (
+from microgesture.cli import main
+from microgesture.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
+from microgesture.data.video import probe_video, write_video
+from microgesture.extract import branch_modality, modality_column, modality_video, output_relpath
+from microgesture.extract.flow import FlowConfig
+from microgesture.extract.runner import (
     ExtractError,
     RunConfig,
     make_config,
@@ -19,7 +19,7 @@ from mgkit.extract.runner import (
     shard_clips,
     update_column,
 )
-from mgkit.extract.taylor import TaylorConfig
+from microgesture.extract.taylor import TaylorConfig
 
 
 def _moving_square(rng, n=12, h=24, w=32):
@@ -51,7 +51,7 @@ def dataset(tmp_path, rng):
 
 
 def _cli(*args: str) -> int:
-    """Run the mgkit command line; returns its exit code (typer's standalone mode always exits)."""
+    """Run the microgesture command line; returns its exit code (typer's standalone mode always exits)."""
     with pytest.raises(SystemExit) as e:
         main(list(args))
     return e.value.code or 0

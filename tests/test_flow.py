@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from mgkit.extract.flow import FlowConfig, FlowExtractor, colour_wheel, flow_to_color, flow_video, load_raft
+from microgesture.extract.flow import FlowConfig, FlowExtractor, colour_wheel, flow_to_color, flow_video, load_raft
 
 
 def _textured(rng, h, w):

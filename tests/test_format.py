@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from mgkit.data.format import Clip, Dataset, DatasetError, DatasetHeader, DatasetWriter, rewrite_clips
+from microgesture.data.format import Clip, Dataset, DatasetError, DatasetHeader, DatasetWriter, rewrite_clips
 
 
 def _header(**kw):

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from mgkit.cli import main
-from mgkit.fusion import (
+from microgesture.cli import main
+from microgesture.fusion import (
     FusionConfig,
     FusionError,
     fit_temperature,
@@ -12,8 +12,8 @@ from mgkit.fusion import (
     resolve_weights,
     search_weights,
 )
-from mgkit.metrics import classification_report, softmax
-from mgkit.predictions import Predictions, PredictionsError, load_predictions, save_predictions
+from microgesture.metrics import classification_report, softmax
+from microgesture.predictions import Predictions, PredictionsError, load_predictions, save_predictions
 
 K = 6
 CLASSES = tuple(f"c{i}" for i in range(K))
@@ -29,7 +29,7 @@ def _pred(rng, labels, signal, name, *, ids=None, classes=CLASSES, split="val"):
 
 
 def _cli(argv: list[str]) -> int:
-    """Exit code of ``mgkit argv`` (the typer app always exits)."""
+    """Exit code of ``microgesture argv`` (the typer app always exits)."""
     with pytest.raises(SystemExit) as e:
         main(argv)
     return e.value.code
@@ -140,7 +140,7 @@ def test_stacking_runs_and_reports_cross_validated_val(rng):
     try:
         import lightgbm  # noqa: F401
     except ImportError:
-        with pytest.raises(FusionError, match=r"mgkit\[lightgbm\]"):
+        with pytest.raises(FusionError, match=r"microgesture\[lightgbm\]"):
             fuse(val, test, method="stacking", config=FusionConfig(stacker="lightgbm"))
     else:
         assert fuse(val, test, method="stacking", config=FusionConfig(stacker="lightgbm")).test is not None

@@ -1,4 +1,5 @@
-"""mgkit.data.geometry: clip box, crop + resize, random resized crop, flips; frames and keypoints stay aligned."""
+"""microgesture.data.geometry: clip box, crop + resize, random resized crop, flips; frames and keypoints stay
+aligned."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from mgkit.data.geometry import (
+from microgesture.data.geometry import (
     Box,
     GeometryConfig,
     View,
@@ -18,7 +19,7 @@ from mgkit.data.geometry import (
     random_resized_crop,
     train_view,
 )
-from mgkit.layouts import get_layout
+from microgesture.layouts import get_layout
 
 MMG36 = get_layout("mmg36")
 

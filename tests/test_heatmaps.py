@@ -1,4 +1,4 @@
-"""mgkit.data.heatmaps: PoseC3D's maths (golden pyskl output), flips, skips, persons, chunking, no autograd."""
+"""microgesture.data.heatmaps: PoseC3D's maths (golden pyskl output), flips, skips, persons, chunking, no autograd."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from mgkit.data import heatmaps
-from mgkit.data.geometry import flip_keypoints, flip_volume
-from mgkit.data.heatmaps import render_heatmaps
-from mgkit.layouts import get_layout
+from microgesture.data import heatmaps
+from microgesture.data.geometry import flip_keypoints, flip_volume
+from microgesture.data.heatmaps import render_heatmaps
+from microgesture.layouts import get_layout
 
 ROOT = Path(__file__).resolve().parents[1]
 # CI clones the repo with shared/ beside it; a checkout may also carry shared/ inside.
@@ -175,9 +175,9 @@ TINY_RUN = {
 
 
 def test_heatmap_pipeline_views(tiny_dataset):
-    from mgkit.branches import get_branch
-    from mgkit.data.format import Dataset
-    from mgkit.train import resolve_config
+    from microgesture.branches import get_branch
+    from microgesture.data.format import Dataset
+    from microgesture.train import resolve_config
 
     ds = Dataset.open(tiny_dataset)
     b = get_branch("heatmap-posec3d-limb")
@@ -203,9 +203,9 @@ def test_heatmap_pipeline_views(tiny_dataset):
 
 @pytest.mark.parametrize("kind", ["joint", "limb"])
 def test_heatmap_branch_trains_one_step(tiny_dataset, tmp_path, kind):
-    from mgkit.config import merge
-    from mgkit.predictions import load_predictions
-    from mgkit.train import fit, resolve_config
+    from microgesture.config import merge
+    from microgesture.predictions import load_predictions
+    from microgesture.train import fit, resolve_config
 
     name = f"heatmap-posec3d-{kind}"
     cfg = resolve_config(branch=name, dataset=str(tiny_dataset),
@@ -216,7 +216,7 @@ def test_heatmap_branch_trains_one_step(tiny_dataset, tmp_path, kind):
         p = load_predictions(tmp_path / "run" / f"preds_{split}.npz")
         assert p.logits.shape == (m[split]["n"], 3) and np.isfinite(p.logits).all()
     ck = torch.load(tmp_path / "run" / "model.ckpt", weights_only=True)
-    assert ck["mgkit"]["config"]["input"]["kind"] == kind
+    assert ck["microgesture"]["config"]["input"]["kind"] == kind
     stem = ck["state_dict"]["model.stem.0.weight"]
     assert stem.shape[1] == 36  # 36 joints or 36 mmg36 limbs
     # the step moved the weights away from their initialisation (bn3 starts at 0; one SGD step makes it non-zero)

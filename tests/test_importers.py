@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mgkit.data.format import Dataset, DatasetError
-from mgkit.data.importers import (
+from microgesture.data.format import Dataset, DatasetError
+from microgesture.data.importers import (
     REPORT_FILE,
     RawDataError,
     import_imigue,
@@ -17,7 +17,7 @@ from mgkit.data.importers import (
     read_openpose_json_dir,
     split_from_name,
 )
-from mgkit.data.video import probe_video, write_video
+from microgesture.data.video import probe_video, write_video
 
 VIDS = ("0001", "0002", "0003")
 SPLIT_OF = {"0001": "train", "0002": "val", "0003": "test"}
@@ -81,7 +81,7 @@ def test_import_nested_csv_with_videos(tmp_path):
     assert (c.start_frame, c.end_frame, c.num_frames, c.video_start) == (8, 15, 8, 0)
     np.testing.assert_array_equal(ds.skeleton(c), table("0003")[8:16].reshape(8, 137, 3))
     assert probe_video(ds.video_file(c))["num_frames"] == 8
-    from mgkit.data.video import read_video
+    from microgesture.data.video import read_video
 
     first = read_video(ds.video_file(c), num_frames=1)[0].mean()
     assert abs(first - 80) < 6  # frame 8 of the source is grey 80
@@ -285,9 +285,9 @@ def test_clip_cutter_streams_and_leaves_nothing_of_a_clip_the_video_ends_inside(
     the frame, and neither its file nor a temporary is left behind."""
     from types import SimpleNamespace
 
-    from mgkit.data.format import Clip
-    from mgkit.data.importers import _cut_clips
-    from mgkit.data.video import read_video
+    from microgesture.data.format import Clip
+    from microgesture.data.importers import _cut_clips
+    from microgesture.data.video import read_video
 
     src = tmp_path / "long.mp4"
     frames = np.repeat(np.arange(12, dtype=np.uint8)[:, None, None, None] * 20, 16, axis=1)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mgkit.layouts import (
+from microgesture.layouts import (
     LAYOUTS,
     MMG36_LEFT_LIMBS,
     MMG36_RIGHT_LIMBS,

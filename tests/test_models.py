@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from mgkit.branches import BRANCHES, get_branch, list_branches
-from mgkit.train import resolve_config
+from microgesture.branches import BRANCHES, get_branch, list_branches
+from microgesture.train import resolve_config
 
 # Tiny widths so every registered branch runs in well under a second on one core.
 TINY_MODEL = {
@@ -25,7 +25,7 @@ def tiny_overrides(name: str) -> dict:
 
 
 def test_registry_rejects_duplicates():
-    from mgkit.branches import register_branch
+    from microgesture.branches import register_branch
 
     with pytest.raises(ValueError, match="already registered"):
         register_branch(get_branch("joint-dstcnn"))
@@ -80,7 +80,7 @@ def test_video_branch_models(name):
 
 
 def test_dstcnn_spatial_strides_shrink_the_joint_axis():
-    from mgkit.models.dstcnn import DecoupledSTCNN, DSTCNNConfig
+    from microgesture.models.dstcnn import DecoupledSTCNN, DSTCNNConfig
 
     cfg = DSTCNNConfig(channels=(8, 8, 16), temporal_strides=(1, 2, 1), spatial_strides=(1, 2, 2))
     m = DecoupledSTCNN(in_channels=3, num_joints=68, num_classes=4, cfg=cfg)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from test_detect import CodeScorer, IdleBiasScorer, coded_skeleton, random_skeleton, tiny_model
 
-from mgkit.detect import DetectConfig, DetectError, detect
-from mgkit.online import OnlineDetector
+from microgesture.detect import DetectConfig, DetectError, detect
+from microgesture.online import OnlineDetector
 
 SEGMENTS = [(0, 30, 70), (1, 75, 90), (2, 130, 190), (0, 230, 236), (1, 260, 330)]
 

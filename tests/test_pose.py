@@ -2,7 +2,7 @@
 and (in the pose environment, where mediapipe is installed) MediaPipe Holistic on a real photograph.
 
 The main test run has no mediapipe: its tests skip there, and ``make test`` runs this file a second time in
-``.venv-pose`` with MGKIT_REQUIRE_MEDIAPIPE=1, which turns those skips into failures.
+``.venv-pose`` with MICROGESTURE_REQUIRE_MEDIAPIPE=1, which turns those skips into failures.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import os
 import numpy as np
 import pytest
 
-from mgkit.data.video import probe_video, read_video, write_video
-from mgkit.layouts import FACE0, FACE70_FLIP, LHAND0, RHAND0
-from mgkit.pose import (
+from microgesture.data.video import probe_video, read_video, write_video
+from microgesture.layouts import FACE0, FACE70_FLIP, LHAND0, RHAND0
+from microgesture.pose import (
     PoseResult,
     extract_pose,
     fill_short_gaps,
@@ -25,10 +25,10 @@ from mgkit.pose import (
     pose_python,
     write_pose_overlay,
 )
-from mgkit.pose.holistic import FACE70_FROM_MESH, POSE33_TO_BODY25, choose_box, holistic_to_openpose
-from mgkit.pose.overlay import draw_skeleton
+from microgesture.pose.holistic import FACE70_FROM_MESH, POSE33_TO_BODY25, choose_box, holistic_to_openpose
+from microgesture.pose.overlay import draw_skeleton
 
-REQUIRE = bool(os.environ.get("MGKIT_REQUIRE_MEDIAPIPE"))
+REQUIRE = bool(os.environ.get("MICROGESTURE_REQUIRE_MEDIAPIPE"))
 
 
 def _need(module: str) -> None:
@@ -156,7 +156,7 @@ def test_openpose_json_backend_selects_subject(tmp_path, rule, cx):
 
 
 def test_openpose_json_empty_folder_is_an_error(tmp_path):
-    from mgkit.pose import PoseError
+    from microgesture.pose import PoseError
 
     (tmp_path / "e").mkdir()
     with pytest.raises(PoseError, match="no OpenPose JSON"):
@@ -164,8 +164,8 @@ def test_openpose_json_empty_folder_is_an_error(tmp_path):
 
 
 def test_cli_pose_on_json_frames(tmp_path, capsys):
-    pytest.importorskip("typer")  # the main command line; the pose environment has only ``python -m mgkit.pose``
-    from mgkit.cli import main
+    pytest.importorskip("typer")  # the main command line; the pose environment has only ``python -m microgesture.pose``
+    from microgesture.cli import main
 
     folder = _write_json_frames(tmp_path / "json")
     with pytest.raises(SystemExit) as done:
@@ -179,8 +179,8 @@ def test_cli_pose_on_json_frames(tmp_path, capsys):
     assert bad.value.code == 2 and "--select" in capsys.readouterr().err
 
 
-def test_python_m_mgkit_pose_on_json_frames(tmp_path):
-    from mgkit.pose.__main__ import main
+def test_python_m_microgesture_pose_on_json_frames(tmp_path):
+    from microgesture.pose.__main__ import main
 
     folder = _write_json_frames(tmp_path / "json")
     assert main([str(folder), "-o", str(tmp_path / "s.npz"), "--max-gap", "1"]) == 0
@@ -248,7 +248,7 @@ def test_mediapipe_face_table_is_mirror_consistent():
     import mediapipe as mp
     from skimage import data
 
-    from mgkit.pose.holistic import _landmarks
+    from microgesture.pose.holistic import _landmarks
 
     im = data.astronaut()
     with mp.solutions.holistic.Holistic(static_image_mode=True, refine_face_landmarks=True) as h:
@@ -295,11 +295,11 @@ def test_mediapipe_selects_the_subject(tmp_path, rule, lo, hi):
 
 
 def test_main_env_reruns_mediapipe_in_the_pose_env(tmp_path):
-    """From an environment without mediapipe, extract_pose runs ``python -m mgkit.pose`` in .venv-pose."""
+    """From an environment without mediapipe, extract_pose runs ``python -m microgesture.pose`` in .venv-pose."""
     if importlib.util.find_spec("mediapipe") is not None:
         pytest.skip("mediapipe is importable here: nothing to re-run")
     if pose_python() is None:
-        pytest.skip("no pose environment (.venv-pose or MGKIT_POSE_PYTHON)")
+        pytest.skip("no pose environment (.venv-pose or MICROGESTURE_POSE_PYTHON)")
     write_video(tmp_path / "g.mp4", np.full((4, 64, 80, 3), 120, np.uint8), fps=25)
     res = extract_pose(tmp_path / "g.mp4", backend="mediapipe")
     assert res.backend == "mediapipe" and res.keypoints.shape == (4, 137, 3) and res.no_person
@@ -308,9 +308,9 @@ def test_main_env_reruns_mediapipe_in_the_pose_env(tmp_path):
 def test_missing_pose_env_error_says_how_to_create_it(tmp_path, monkeypatch):
     if importlib.util.find_spec("mediapipe") is not None:
         pytest.skip("mediapipe is importable here")
-    from mgkit.pose import PoseError
+    from microgesture.pose import PoseError
 
-    monkeypatch.setenv("MGKIT_POSE_CHILD", "1")  # as if already inside the pose env: no second re-run
+    monkeypatch.setenv("MICROGESTURE_POSE_CHILD", "1")  # as if already inside the pose env: no second re-run
     write_video(tmp_path / "g.mp4", np.full((2, 32, 32, 3), 120, np.uint8), fps=25)
     with pytest.raises(PoseError, match="make pose-env"):
         extract_pose(tmp_path / "g.mp4", backend="mediapipe")

@@ -5,11 +5,11 @@ import os
 import numpy as np
 import pytest
 
-from mgkit.cli import main
-from mgkit.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
-from mgkit.data.video import write_video
-from mgkit.predictions import Predictions, PredictionsError, save_predictions
-from mgkit.pseudo import PSEUDO_SUFFIX, TransductiveWarning, pseudo_label, select_pseudo
+from microgesture.cli import main
+from microgesture.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
+from microgesture.data.video import write_video
+from microgesture.predictions import Predictions, PredictionsError, save_predictions
+from microgesture.pseudo import PSEUDO_SUFFIX, TransductiveWarning, pseudo_label, select_pseudo
 
 CLASSES = ("a", "b", "c")
 SPLITS = {"train": 6, "val": 3, "test": 8}
@@ -109,9 +109,10 @@ def test_second_round_replaces_pseudo_rows(dataset, tmp_path):
     assert all(not c.clip_id.endswith(PSEUDO_SUFFIX + PSEUDO_SUFFIX) for c in new)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mgkit.data.check") is None, reason="mgkit.data.check not available")
+@pytest.mark.skipif(importlib.util.find_spec("microgesture.data.check") is None,
+                    reason="microgesture.data.check not available")
 def test_pseudo_dataset_passes_the_checker_which_reports_it(dataset, tmp_path):
-    from mgkit.data.check import check_dataset, has_errors
+    from microgesture.data.check import check_dataset, has_errors
 
     with pytest.warns(TransductiveWarning):
         d2 = pseudo_label(dataset, _test_predictions(dataset), threshold=0.5, out=tmp_path / "D2")

@@ -3,10 +3,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from mgkit.data.classes import IMIGUE_CLASSES, IMIGUE_TRAIN_COUNTS
-from mgkit.metrics import classification_report
-from mgkit.predictions import Predictions
-from mgkit.report import (
+from microgesture.data.classes import IMIGUE_CLASSES, IMIGUE_TRAIN_COUNTS
+from microgesture.metrics import classification_report
+from microgesture.predictions import Predictions
+from microgesture.report import (
     Report,
     Section,
     Text,

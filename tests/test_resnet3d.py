@@ -1,11 +1,11 @@
-"""mgkit.models.resnet3d: shapes, gradients, zero-initialised residuals, PoseC3D and SlowOnly-R50 presets."""
+"""microgesture.models.resnet3d: shapes, gradients, zero-initialised residuals, PoseC3D and SlowOnly-R50 presets."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from mgkit.models.resnet3d import Bottleneck3D, ResNet3D, ResNet3DConfig
+from microgesture.models.resnet3d import Bottleneck3D, ResNet3D, ResNet3DConfig
 
 TINY = ResNet3DConfig(base_channels=4, stage_blocks=(1, 1, 1), num_classes=5)
 

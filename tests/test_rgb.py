@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from mgkit.branches import BRANCHES, get_branch
-from mgkit.data.format import Clip, Dataset, DatasetError, DatasetHeader, DatasetWriter
-from mgkit.data.geometry import Box, View
-from mgkit.data.rgb import SKIP_REPORT, RGBInputConfig, RGBPipeline, frame_box
-from mgkit.data.video import VideoError, write_video
+from microgesture.branches import BRANCHES, get_branch
+from microgesture.data.format import Clip, Dataset, DatasetError, DatasetHeader, DatasetWriter
+from microgesture.data.geometry import Box, View
+from microgesture.data.rgb import SKIP_REPORT, RGBInputConfig, RGBPipeline, frame_box
+from microgesture.data.video import VideoError, write_video
 
 FRAME = (64, 48)  # (width, height) of the skeleton's pixel frame
 BODY = (20.0, 10.0, 44.0, 34.0)  # where the valid joints lie (x0, y0, x1, y1)
@@ -180,7 +180,7 @@ def test_video_of_another_size_is_mapped_onto_the_skeleton_frame(tmp_path):
 
 
 def test_large_boxes_are_decoded_downscaled(tmp_path, monkeypatch):
-    import mgkit.data.rgb as rgb
+    import microgesture.data.rgb as rgb
 
     ds = _smooth_dataset(tmp_path / "d", 1.0)
     scales, read = [], rgb.read_frames
@@ -233,7 +233,7 @@ def test_derived_columns_clamp_to_their_length(tmp_path):
     assert path.name == f"{c.clip_id}.mp4" and idx.max() == c.num_frames - 6  # Taylor: n - 5 frames
     assert tp.test_sample(ds, c)["taylor"].shape == (4, 8, 32, 32, 3)
     assert _pipe(video_column="flow_path").train_sample(ds, c, np.random.default_rng(0))["flow"].shape[0] == 4
-    with pytest.raises(DatasetError, match="has no depth_path.*mgkit extract depth"):
+    with pytest.raises(DatasetError, match="has no depth_path.*microgesture extract depth"):
         _pipe(video_column="depth_path").test_sample(ds, c)
     with pytest.raises(ValueError, match="video_column"):
         RGBInputConfig(video_column="taylor")
@@ -299,8 +299,8 @@ TINY_R2PLUS1D = {"pretrained": "", "layers": [1, 1, 1, 1]}
 
 
 def _fit_cfg(name: str, ds, **extra):
-    from mgkit.config import merge
-    from mgkit.train import resolve_config
+    from microgesture.config import merge
+    from microgesture.train import resolve_config
 
     over = {"model": TINY_R2PLUS1D if "r2plus1d" in name else TINY_SWIN,
             "input": {"clip_len": 4, "size": 32, "num_test_clips": 1},
@@ -324,8 +324,8 @@ def test_video_branches_are_registered():
 
 @pytest.mark.parametrize("name", VIDEO_BRANCHES)
 def test_each_video_branch_trains_a_step(name, all_modalities, tmp_path):
-    from mgkit.predictions import load_predictions
-    from mgkit.train import fit
+    from microgesture.predictions import load_predictions
+    from microgesture.train import fit
 
     m = fit(_fit_cfg(name, all_modalities), out=tmp_path / "run", progress=False)
     assert m["test"]["n"] == 3
@@ -334,7 +334,7 @@ def test_each_video_branch_trains_a_step(name, all_modalities, tmp_path):
 
 
 def test_init_from_another_class_count(tmp_path, capsys):
-    from mgkit.train import BranchModule, _init_from, fit, load_checkpoint
+    from microgesture.train import BranchModule, _init_from, fit, load_checkpoint
 
     src = make_video_dataset(tmp_path / "three", num_classes=3)
     dst = make_video_dataset(tmp_path / "four", num_classes=4, seed=1)
@@ -359,7 +359,7 @@ def test_init_from_another_class_count(tmp_path, capsys):
 def test_pretrained_from_a_local_state_dict(tmp_path):
     from torchvision.models.video.swin_transformer import SwinTransformer3d
 
-    from mgkit.models.video import SwinConfig, build_video_model
+    from microgesture.models.video import SwinConfig, build_video_model
 
     tiny = {"embed_dim": 8, "depths": (1, 1), "num_heads": (1, 2), "patch_size": (2, 4, 4), "window_size": (2, 4, 4)}
     torch.manual_seed(1)
@@ -383,7 +383,7 @@ def test_pretrained_from_a_local_state_dict(tmp_path):
 
 
 def test_fit_with_skip_writes_the_report_into_the_run_dir(tmp_path):
-    from mgkit.train import fit
+    from microgesture.train import fit
 
     ds = make_video_dataset(tmp_path / "d", per_split=2)
     bad = ds.split("train")[0]
@@ -402,7 +402,7 @@ def test_checkpoint_loads_without_the_pretrained_file(tmp_path):
     """``model.pretrained`` is needed to start training, not to evaluate: the checkpoint has the weights."""
     from torchvision.models.video.resnet import BasicBlock, Conv2Plus1D, R2Plus1dStem, VideoResNet
 
-    from mgkit.train import evaluate, fit
+    from microgesture.train import evaluate, fit
 
     ds = make_video_dataset(tmp_path / "d")
     net = VideoResNet(BasicBlock, [Conv2Plus1D] * 4, [1, 1, 1, 1], R2Plus1dStem, num_classes=400)

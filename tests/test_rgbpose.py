@@ -7,11 +7,11 @@ import torch
 import torch.nn.functional as F
 from test_rgb import make_video_dataset
 
-from mgkit.branches import get_branch
-from mgkit.config import merge
-from mgkit.data.rgbpose import RGBPoseInputConfig, RGBPosePipeline
-from mgkit.models.rgbpose import RGBPoseConfig, RGBPoseConv3D, SourceError, load_pathway
-from mgkit.train import BranchModule, fit, load_checkpoint, resolve_config
+from microgesture.branches import get_branch
+from microgesture.config import merge
+from microgesture.data.rgbpose import RGBPoseInputConfig, RGBPosePipeline
+from microgesture.models.rgbpose import RGBPoseConfig, RGBPoseConv3D, SourceError, load_pathway
+from microgesture.train import BranchModule, fit, load_checkpoint, resolve_config
 
 TINY = RGBPoseConfig(rgb_base_channels=8, rgb_stage_blocks=(1, 1, 1, 1), pose_base_channels=4,
                      pose_stage_blocks=(1, 1, 1))  # fmt: skip
@@ -158,7 +158,7 @@ def test_init_refuses_a_source_of_another_shape_or_kind(video_ds, sources, tmp_p
 
 
 def test_branch_trains_end_to_end_from_the_sources(video_ds, sources, tmp_path, capsys):
-    from mgkit.predictions import load_predictions
+    from microgesture.predictions import load_predictions
 
     b = get_branch("rgbpose-limb")
     assert b.recipe["optim"]["lr"] == 0.0075 and b.recipe["schedule"]["milestones"] == [12, 16]
@@ -183,8 +183,8 @@ def test_mm_gesture_chain_runs_through_the_runner(video_ds, tmp_path, capsys):
     frames) initialises another through ``init_from``; the weighted fusion sees only the fused branches."""
     from test_importers import _list_raw
 
-    from mgkit.data.importers import import_list
-    from mgkit.runner import ExperimentConfig, run_experiment
+    from microgesture.data.importers import import_list
+    from microgesture.runner import ExperimentConfig, run_experiment
 
     vd, classes = _list_raw(tmp_path / "raw")
     import_list([(tmp_path / "raw/train.txt", "train"), (tmp_path / "raw/val.txt", "val")], vd, tmp_path / "ma52",

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from mgkit.runner import ExperimentConfig, load_experiment, run_experiment
+from microgesture.runner import ExperimentConfig, load_experiment, run_experiment
 
 BR = {"input": {"clip_len": 8, "num_test_clips": 1, "layout": "mmg36"},
       "model": {"channels": [8, 16], "temporal_strides": [1, 2]}, "train": {"epochs": 2, "batch_size": 4}}
@@ -76,7 +76,7 @@ def test_shipped_configs_load_and_reject_unknown_keys(tmp_path):
 @pytest.mark.parametrize("name", ["demo", "aim", "mm_gesture"])
 def test_every_shipped_config_resolves(name, tiny_dataset):
     """Every branch of every shipped study resolves to a valid run config (unknown keys would raise)."""
-    from mgkit.runner import _branch_cfg
+    from microgesture.runner import _branch_cfg
 
     exp = load_experiment(name)
     earlier: dict = {}

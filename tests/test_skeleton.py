@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mgkit.data.skeleton import SkeletonInputConfig, SkeletonTransform, parents, uniform_indices, view_indices
-from mgkit.layouts import LAYOUTS, get_layout
+from microgesture.data.skeleton import SkeletonInputConfig, SkeletonTransform, parents, uniform_indices, view_indices
+from microgesture.layouts import LAYOUTS, get_layout
 
 
 def _skel(t=40, seed=0):

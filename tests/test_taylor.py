@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from mgkit.extract.taylor import TaylorConfig, TaylorExtractor, quantize_per_channel, taylor_float, taylor_video
+from microgesture.extract.taylor import TaylorConfig, TaylorExtractor, quantize_per_channel, taylor_float, taylor_video
 
 
 def _taylor_loop(g: np.ndarray, terms: int, window: int) -> np.ndarray:
-    """Direct per-pixel transcription of the formula in mgkit.extract.taylor's docstring."""
+    """Direct per-pixel transcription of the formula in microgesture.extract.taylor's docstring."""
     n, h, w = g.shape
     out = np.zeros((n - window + 1, h, w, 3))
     for i in range(n - window + 1):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from mgkit.predictions import load_predictions
-from mgkit.train import evaluate, fit, load_checkpoint, resolve_config
+from microgesture.predictions import load_predictions
+from microgesture.train import evaluate, fit, load_checkpoint, resolve_config
 
 FAST = {
     "model": {"channels": [8, 16], "temporal_strides": [1, 2]},
@@ -17,7 +17,7 @@ FAST = {
 
 
 def _cfg(ds, **over):
-    from mgkit.config import merge
+    from microgesture.config import merge
 
     return resolve_config(branch="joint-dstcnn", dataset=str(ds), overrides=merge(FAST, over))
 
@@ -36,8 +36,8 @@ def test_fit_writes_run_and_predictions(tiny_dataset, tmp_path):
     assert json.loads((run / "metrics.json").read_text())["test"]["n"] == m["test"]["n"]
     # the slim checkpoint carries everything inference needs and loads with weights_only=True
     ck = torch.load(run / "model.ckpt", weights_only=True)
-    assert ck["mgkit"]["classes"] == ["class0", "class1", "class2"]
-    assert ck["mgkit"]["config"]["input"]["layout"] == "mmg36"
+    assert ck["microgesture"]["classes"] == ["class0", "class1", "class2"]
+    assert ck["microgesture"]["config"]["input"]["layout"] == "mmg36"
 
 
 def test_slow_backbone_from_scratch_is_warned_and_train_predictions_optional(tiny_dataset, tmp_path, capsys):
@@ -87,7 +87,7 @@ def test_resume_matches_uninterrupted(tiny_dataset, tmp_path):
 
 
 def test_stgcn_and_losses_train(tiny_dataset, tmp_path):
-    from mgkit.config import merge
+    from microgesture.config import merge
 
     cfg = resolve_config(branch="joint-stgcn", dataset=str(tiny_dataset),
                          overrides=merge(FAST, {"loss": {"name": "focal", "class_weights": "sqrt", "sampler": "sqrt",

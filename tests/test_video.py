@@ -1,10 +1,10 @@
-"""Sampled decoding with seeking (mgkit.data.video.read_frames) on real mp4s written in the test."""
+"""Sampled decoding with seeking (microgesture.data.video.read_frames) on real mp4s written in the test."""
 
 import av
 import numpy as np
 import pytest
 
-from mgkit.data.video import VideoError, probe_video, read_frames, read_video, write_video
+from microgesture.data.video import VideoError, probe_video, read_frames, read_video, write_video
 
 
 def _level(i: int) -> int:
@@ -107,7 +107,7 @@ def test_existing_api_unchanged(tmp_path):
 
 
 def test_iter_frames_streams_from_start_and_probe_can_skip_counting(tmp_path):
-    from mgkit.data.video import iter_frames
+    from microgesture.data.video import iter_frames
 
     levels = _counting_video(tmp_path / "a.mp4", 20)
     it = iter_frames(tmp_path / "a.mp4", start=5)

@@ -1,0 +1,423 @@
+"""Presets, recordings and dataset writing of the synthetic benchmark.
+
+A *recording* is one long video of one subject: idle stretches and gestures chained, with ground-truth segments
+(the raw iMiGUE layout stores it whole; the microgesture layout stores each clip's slice and records where it sits).
+Every
+recording has its own seed derived from (seed, video index), so output is bit-for-bit reproducible and recordings
+can be generated in parallel in any order.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from microgesture.data.classes import IMIGUE_CLASSES, IMIGUE_TRAIN_COUNTS, NON_MG_CLASS, RAW_NON_MG_LABEL
+from microgesture.data.format import Clip, DatasetHeader, DatasetWriter
+from microgesture.data.synth.body import (
+    Body,
+    Difficulty,
+    Stage,
+    Subject,
+    Track,
+    build_body,
+    observe,
+    sample_stage,
+    sample_subject,
+)
+from microgesture.data.synth.programs import DURATION, Ctx, add_idle, apply_program
+from microgesture.data.synth.render import Scene, make_scene, render
+from microgesture.data.video import write_video
+
+__all__ = ["Preset", "PRESETS", "Recording", "Plan", "make_plan", "synth_recording", "synth_clip", "generate",
+           "FORMATS", "RAW_TABLES"]
+
+FORMATS = ("microgesture", "imigue-raw")
+RAW_TABLES = ("csv", "xlsx")
+SPLIT_NAMES = ("train", "val", "test")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preset:
+    """Size of a generated benchmark.
+
+    Attributes:
+        clips: clips per split (train, val, test); train follows the iMiGUE training counts scaled to this size,
+            val and test are drawn from the same prior.
+        subjects: subjects per split (disjoint).
+        frame_size: (width, height) of the videos and of the skeleton's pixel coordinates.
+        clip_median, clip_sigma, clip_range: log-normal clip length in frames (times a per-class factor), clipped.
+        clips_per_video: average clips chained in one recording; gap: idle frames between clips.
+        min_train: least training clips of a class (never more than iMiGUE has).
+    """
+
+    name: str
+    clips: tuple[int, int, int]
+    subjects: tuple[int, int, int]
+    frame_size: tuple[int, int]
+    fps: float = 25.0
+    clip_median: float = 32.0
+    clip_sigma: float = 0.55
+    clip_range: tuple[int, int] = (8, 125)
+    clips_per_video: int = 20
+    gap: tuple[int, int] = (10, 50)
+    min_train: int = 2
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(name="tiny", clips=(220, 40, 80), subjects=(6, 2, 2), frame_size=(160, 90), clip_median=16,
+               clip_range=(6, 40), clips_per_video=8, gap=(6, 20)),
+        Preset(name="small", clips=(1800, 160, 540), subjects=(16, 3, 5), frame_size=(320, 180), clip_median=30,
+               clip_range=(8, 125), clips_per_video=20, gap=(10, 50)),
+        # iMiGUE-sized: 12,893 / 777 / 4,562 clips and 72 subjects (REFERENCE.md)
+        Preset(name="full", clips=(12893, 777, 4562), subjects=(50, 4, 18), frame_size=(1280, 720),
+               clip_median=38, clip_range=(8, 250), clips_per_video=52, gap=(10, 60), min_train=1),
+    )
+}  # fmt: skip
+
+
+def train_counts(total: int, min_count: int) -> np.ndarray:
+    """iMiGUE training counts scaled to ``total`` clips; every class keeps min(its count, ``min_count``).
+
+    Below 2 x ``min_count`` clips per class the minimum is dropped (largest-remainder rounding of the prior).
+    """
+    ref = np.array(IMIGUE_TRAIN_COUNTS)
+    q = ref * total / ref.sum()
+    if total < 2 * min_count * len(ref):
+        c = np.floor(q).astype(np.int64)
+        c[np.argsort(-(q - c), kind="stable")[: total - c.sum()]] += 1
+        return c
+    c = np.maximum(np.round(q).astype(np.int64), np.minimum(ref, min_count))
+    c[np.argmax(ref)] += total - c.sum()  # the head class absorbs rounding
+    return c
+
+
+@dataclass
+class VideoPlan:
+    video_id: str
+    subject: int
+    split: str
+    labels: list[int]
+    index: int  # seeds the recording
+
+
+@dataclass
+class Plan:
+    """Who is in which split, and which clips each recording chains."""
+
+    preset: Preset
+    seed: int
+    subjects: list[Subject]
+    subject_split: list[str]
+    videos: list[VideoPlan] = field(default_factory=list)
+
+    def counts(self, split: str) -> np.ndarray:
+        c = np.zeros(len(IMIGUE_CLASSES), np.int64)
+        for v in self.videos:
+            if v.split == split:
+                np.add.at(c, v.labels, 1)
+        return c
+
+
+def make_plan(preset: Preset, seed: int, knobs: Difficulty | None = None) -> Plan:
+    """Subjects (disjoint per split), class counts per split and their assignment to subjects and recordings.
+
+    Subjects differ in how often they make each gesture (a log-normal affinity per subject and class), so the label
+    mix shifts between subjects as well as the motion. "touch hat" clips go to subjects who wear a cap; the first
+    subject of every split wears one.
+    """
+    knobs = knobs or Difficulty()
+    rng = np.random.default_rng([seed, 0])
+    k = len(IMIGUE_CLASSES)
+    prior = np.array(IMIGUE_TRAIN_COUNTS, float) / sum(IMIGUE_TRAIN_COUNTS)
+    counts = {"train": train_counts(preset.clips[0], preset.min_train)}
+    for split, n in zip(SPLIT_NAMES[1:], preset.clips[1:], strict=True):
+        counts[split] = rng.multinomial(n, prior)
+    n_subj = sum(preset.subjects)
+    names = rng.permutation(n_subj) + 1
+    subjects, subject_split = [], []
+    for split, ns in zip(SPLIT_NAMES, preset.subjects, strict=True):
+        for j in range(ns):
+            i = len(subjects)
+            srng = np.random.default_rng([seed, 1, i])
+            subjects.append(sample_subject(srng, f"S{names[i]:02d}", knobs, hat=True if j == 0 else None))
+            subject_split.append(split)
+    affinity = np.exp(0.7 * knobs.subject_var * rng.standard_normal((n_subj, k)))
+    activity = rng.uniform(0.6, 1.4, n_subj)
+    hat = IMIGUE_CLASSES.index("touch hat")
+    plan = Plan(preset=preset, seed=seed, subjects=subjects, subject_split=subject_split)
+    per_subject: dict[int, list[int]] = {i: [] for i in range(n_subj)}
+    for split in SPLIT_NAMES:
+        members = np.array([i for i in range(n_subj) if subject_split[i] == split])
+        for c in range(k):
+            w = affinity[members, c] * activity[members]
+            if c == hat:
+                w = w * np.array([subjects[i].hat for i in members])
+            for s in rng.choice(members, size=int(counts[split][c]), p=w / w.sum()):
+                per_subject[int(s)].append(c)
+    videos = []
+    for i in range(n_subj):
+        labels = list(rng.permutation(per_subject[i]))
+        while labels:
+            m = max(1, int(round(preset.clips_per_video * rng.uniform(0.5, 1.5))))
+            videos.append((i, [int(x) for x in labels[:m]]))
+            labels = labels[m:]
+    ids = rng.permutation(len(videos)) + 1
+    for (i, labels), vid in sorted(zip(videos, ids, strict=True), key=lambda x: x[1]):
+        plan.videos.append(VideoPlan(f"{vid:04d}", i, subject_split[i], labels, int(vid)))
+    return plan
+
+
+@dataclass
+class Recording:
+    """One synthesised long video: geometry, observed skeleton (T, 137, 3) and segments (label, start, end)
+    with 0-based inclusive frames."""
+
+    subject: Subject
+    stage: Stage
+    body: Body
+    skeleton: np.ndarray
+    segments: list[tuple[int, int, int]]
+    fps: float
+    seed: tuple[int, ...]
+
+
+def clip_lengths(rng: np.random.Generator, labels: Sequence[int | None], preset: Preset) -> np.ndarray:
+    z = rng.standard_normal(len(labels))
+    dur = np.array([DURATION.get(c, 1.0) if c is not None else 1.0 for c in labels])
+    n = preset.clip_median * np.exp(preset.clip_sigma * z) * dur
+    return np.clip(np.round(n), *preset.clip_range).astype(np.int64)
+
+
+def synth_recording(subject: Subject, labels: Sequence[int | None], *, seed: Sequence[int], preset: Preset,
+                    knobs: Difficulty | None = None, lengths: Sequence[int] | None = None,
+                    gaps: Sequence[int] | None = None, clean: bool = False) -> Recording:  # fmt: skip
+    """Chain ``labels`` (None = an idle stretch where a gesture would be) with idle gaps into one recording.
+
+    Idle motion, each clip's program, the stage and the pose-estimation noise use separate random streams, so the
+    same seed with a label replaced by None gives the same recording without that gesture. ``clean=True`` returns
+    the noise-free geometry with confidence = visibility instead of the simulated detector output.
+    """
+    knobs = knobs or Difficulty()
+    ss = np.random.SeedSequence(list(seed))
+    s_plan, s_idle, s_prog, s_noise, s_stage = ss.spawn(5)
+    r_plan = np.random.default_rng(s_plan)
+    n = np.asarray(lengths if lengths is not None else clip_lengths(r_plan, labels, preset), np.int64)
+    g = np.asarray(gaps if gaps is not None else r_plan.integers(preset.gap[0], preset.gap[1] + 1, len(labels) + 1))
+    total = int(n.sum() + g.sum())
+    tr = Track(total)
+    fps = preset.fps
+    add_idle(tr, subject, np.random.default_rng(s_idle), fps, knobs)
+    segments = []
+    a = int(g[0])
+    dominant = 0 if subject.right_handed else 1
+    for k, (label, prog_seed) in enumerate(zip(labels, s_prog.spawn(len(labels)), strict=True)):
+        b = a + int(n[k])
+        r = np.random.default_rng(prog_seed)
+        hand = dominant if r.random() < subject.dominance else 1 - dominant
+        amp = subject.amp * float(np.exp(knobs.clip_amp_spread * r.standard_normal()))
+        speed = subject.speed * float(np.exp(0.1 * r.standard_normal()))
+        if label is not None:
+            ctx = Ctx(rng=r, subject=subject, fps=fps, amp=amp, speed=speed, hand=hand, tail=int(g[k + 1]))
+            apply_program(int(label), tr, a, b, ctx)
+            segments.append((int(label), a, b - 1))
+        a = b + int(g[k + 1])
+    stage = sample_stage(np.random.default_rng(s_stage), subject, preset.frame_size, knobs)
+    body = build_body(subject, stage, tr)
+    if clean:
+        skel = np.concatenate([body.points, body.vis[..., None]], -1).astype(np.float32)
+    else:
+        skel = observe(body, subject, np.random.default_rng(s_noise), knobs)
+    return Recording(subject=subject, stage=stage, body=body, skeleton=skel, segments=segments, fps=fps,
+                     seed=tuple(seed))  # fmt: skip
+
+
+def synth_clip(label: int | None, *, seed: int = 0, subject: Subject | None = None, preset: str | Preset = "small",
+               num_frames: int | None = None, knobs: Difficulty | None = None, clean: bool = False,
+               pad: int = 25) -> np.ndarray:  # fmt: skip
+    """One clip's (T, 137, 3) OpenPose-137 skeleton (pixels of the preset's frame) for class ``label``.
+
+    ``label=None`` gives the same clip without the gesture (idle only), for comparisons. The subject is drawn from
+    ``seed`` unless given; ``pad`` idle frames surround the clip so that it starts mid-recording.
+    """
+    p = PRESETS[preset] if isinstance(preset, str) else preset
+    knobs = knobs or Difficulty()
+    if subject is None:
+        subject = sample_subject(np.random.default_rng([seed, 7]), "S00", knobs)
+    if num_frames is None:
+        num_frames = int(clip_lengths(np.random.default_rng([seed, 8]), [label], p)[0])
+    rec = synth_recording(subject, [label], seed=(seed, 9), preset=p, knobs=knobs, lengths=[num_frames],
+                          gaps=[pad, pad], clean=clean)  # fmt: skip
+    return rec.skeleton[pad : pad + num_frames]
+
+
+# -- writing -----------------------------------------------------------------------------------------------------------
+def _recording_for(plan: Plan, v: VideoPlan, knobs: Difficulty) -> Recording:
+    return synth_recording(plan.subjects[v.subject], v.labels, seed=(plan.seed, 2, v.index), preset=plan.preset,
+                           knobs=knobs)  # fmt: skip
+
+
+def scene_for(rec: Recording) -> Scene:
+    """The video set of a recording (seeded by the recording)."""
+    return make_scene(np.random.default_rng(list(rec.seed) + [5]), rec.stage, len(rec.skeleton))
+
+
+def _render_range(rec: Recording, scene: Scene, a: int, b: int, chunk: int = 64):
+    for i in range(a, b, chunk):
+        yield render(rec.body, rec.subject, scene, range(i, min(b, i + chunk)))
+
+
+def _stream_video(path: Path, chunks, *, fps: float, size: tuple[int, int]) -> None:
+    """Encode frame chunks as they come (long raw videos do not fit in memory); same settings as write_video."""
+    from microgesture.data.video import VideoWriter
+
+    with VideoWriter(path, fps=fps) as w:
+        for frames in chunks:
+            for f in frames:
+                w.write(f)
+
+
+_WORK: dict = {}
+
+
+def _microgesture_job(v: VideoPlan) -> tuple[VideoPlan, list[np.ndarray], list[tuple[int, int, int]]]:
+    plan, knobs, video_dir = _WORK["plan"], _WORK["knobs"], _WORK["video_dir"]
+    rec = _recording_for(plan, v, knobs)
+    skels = []
+    scene = scene_for(rec) if video_dir is not None else None
+    for k, (_, a, b) in enumerate(rec.segments):
+        skels.append(rec.skeleton[a : b + 1])
+        if scene is not None:
+            frames = np.concatenate(list(_render_range(rec, scene, a, b + 1)))
+            write_video(Path(video_dir) / f"{v.video_id}_{k}.mp4", frames, fps=rec.fps)
+    return v, skels, rec.segments
+
+
+def _raw_job(v: VideoPlan) -> VideoPlan:
+    plan, knobs, root, table, video = _WORK["plan"], _WORK["knobs"], _WORK["root"], _WORK["table"], _WORK["video"]
+    rec = _recording_for(plan, v, knobs)
+    d = Path(root) / v.video_id
+    d.mkdir(parents=True, exist_ok=True)
+    flat = rec.skeleton.reshape(len(rec.skeleton), -1)
+    if table == "csv":
+        np.savetxt(d / f"{v.video_id}_openpose.csv", flat, fmt=["%.2f", "%.2f", "%.3f"] * 137, delimiter=",")
+    else:
+        _write_xlsx(d / f"{v.video_id}_openpose.xlsx", flat)
+    with open(d / f"{v.video_id}_label.csv", "w") as fh:
+        for label, a, b in rec.segments:
+            raw = RAW_NON_MG_LABEL if label == NON_MG_CLASS else label + 1
+            fh.write(f"{raw},{a},{b}\n")
+    if video:
+        _stream_video(d / f"{v.video_id}.mp4", _render_range(rec, scene_for(rec), 0, len(rec.skeleton)), fps=rec.fps,
+                      size=plan.preset.frame_size)  # fmt: skip
+    return v
+
+
+def _write_xlsx(path: Path, rows: np.ndarray) -> None:
+    """Write rows with openpyxl, then pin the zip entry dates and document timestamps so the bytes are reproducible."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    for r in np.round(rows.astype(np.float64), 3):
+        ws.append(r.tolist())
+    tmp = path.with_name(path.name + ".tmp")
+    wb.save(tmp)
+    with zipfile.ZipFile(tmp) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2000-01-01T00:00:00Z", data)
+            zout.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                          compress_type=zipfile.ZIP_DEFLATED)  # fmt: skip
+    tmp.unlink()
+
+
+def _run(job: Callable, videos: list[VideoPlan], workers: int, state: dict):
+    _WORK.clear()
+    _WORK.update(state)
+    if workers <= 1:
+        yield from map(job, videos)
+        return
+    ctx = mp.get_context("fork")  # the job state is inherited, not pickled
+    with ctx.Pool(workers) as pool:
+        yield from pool.imap(job, videos)
+
+
+def generate(out_dir: str | os.PathLike, *, preset: str | Preset = "small", seed: int = 0, video: bool = True,
+             format: str = "microgesture", raw_table: str = "csv", overwrite: bool = False,
+             knobs: Difficulty | None = None,
+             workers: int = 1, progress: Callable[[int, int], None] | None = None) -> Path:  # fmt: skip
+    """Generate the synthetic benchmark into ``out_dir`` and return its path.
+
+    ``format="microgesture"`` writes a dataset (format v1, layout openpose137, iMiGUE class names) with one video per
+    clip
+    under ``videos/``; ``format="imigue-raw"`` writes the MiGA'25 raw layout (per recording ``<vid>/<vid>_openpose.csv``
+    or ``.xlsx``, ``<vid>_label.csv``, ``<vid>.mp4``; split lists ``iMiGUE_<split>_clips_list.txt``; ``subjects.csv``;
+    ``synth.json`` with the frame size, since coordinates are pixels of the preset's frame).
+    """
+    p = PRESETS.get(preset) if isinstance(preset, str) else preset
+    if p is None:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if raw_table not in RAW_TABLES:
+        raise ValueError(f"unknown raw table {raw_table!r}; choose one of {', '.join(RAW_TABLES)}")
+    out = Path(out_dir)
+    knobs = knobs or Difficulty()
+    plan = make_plan(p, seed, knobs)
+    total = len(plan.videos)
+    meta = {"generator": "microgesture.data.synth", "preset": p.name, "seed": seed, "difficulty": asdict(knobs)}
+    if format == "microgesture":
+        header = DatasetHeader(name=f"synth-{p.name}", layout="openpose137", classes=IMIGUE_CLASSES, fps=p.fps,
+                               frame_size=p.frame_size, description="microgesture synthetic micro-gesture benchmark",
+                               extra={"synth": meta})  # fmt: skip
+        with DatasetWriter(out, header, overwrite=overwrite) as w:
+            video_dir = w.path_for("videos/.keep").parent if video else None
+            state = {"plan": plan, "knobs": knobs, "video_dir": video_dir}
+            for i, (v, skels, segs) in enumerate(_run(_microgesture_job, plan.videos, workers, state)):
+                subj = plan.subjects[v.subject].id
+                for k, ((label, a, b), s) in enumerate(zip(segs, skels, strict=True)):
+                    cid = f"{v.video_id}_{k}"
+                    w.add(Clip(clip_id=cid, video_id=v.video_id, subject=subj, split=v.split, label=label,
+                               start_frame=a, end_frame=b, num_frames=0,
+                               video_path=f"videos/{cid}.mp4" if video else ""), s)  # fmt: skip
+                if progress:
+                    progress(i + 1, total)
+        return out
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        state = {"plan": plan, "knobs": knobs, "root": tmp, "table": raw_table, "video": video}
+        lists: dict[str, list[str]] = {s: [] for s in SPLIT_NAMES}
+        for i, v in enumerate(_run(_raw_job, plan.videos, workers, state)):
+            lists[v.split] += [f"{v.video_id}_{k}.mp4 {label}" for k, label in enumerate(v.labels)]
+            if progress:
+                progress(i + 1, total)
+        for split, lines in lists.items():
+            (tmp / f"iMiGUE_{split}_clips_list.txt").write_text("".join(x + "\n" for x in lines))
+        rows = [f"{v.video_id},{plan.subjects[v.subject].id}\n" for v in plan.videos]
+        (tmp / "subjects.csv").write_text("video_id,subject\n" + "".join(rows))
+        meta.update(frame_size=list(p.frame_size), fps=p.fps, classes=list(IMIGUE_CLASSES))
+        (tmp / "synth.json").write_text(json.dumps(meta, indent=2) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,52 @@
+"""``python -m microgesture.pose VIDEO -o SKELETON.npz``: pose extraction without typer or torch, for the pose
+environment.
+
+``microgesture pose`` (the main command line) and :func:`microgesture.pose.extract_pose` call this in ``.venv-pose``
+when MediaPipe
+is not importable where they run. Errors print as one line and exit 2, like ``microgesture``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    from microgesture.pose import BACKENDS, SELECT_RULES, PoseError, extract_pose, write_pose_overlay
+
+    ap = argparse.ArgumentParser(prog="python -m microgesture.pose", description=__doc__.splitlines()[0])
+    ap.add_argument("source", help="video file, or folder of OpenPose JSON frames")
+    ap.add_argument("-o", "--out", required=True, help="skeleton .npz to write")
+    ap.add_argument("--backend", choices=BACKENDS, default=None)
+    ap.add_argument("--select", choices=SELECT_RULES, default="largest")
+    ap.add_argument("--max-gap", type=int, default=0)
+    ap.add_argument("--overlay", default=None, help="video with the skeleton drawn")
+    ap.add_argument("--video", default=None, help="openpose-json: the matching video")
+    ap.add_argument("--options", default="{}", help="JSON of HolisticExtractor settings")
+    a = ap.parse_args(argv)
+    t0 = time.time()
+
+    def progress(n: int) -> None:
+        if n % 250 == 0:
+            print(f"pose: {n} frames ({n / (time.time() - t0):.1f} frames/s)", file=sys.stderr, flush=True)
+
+    try:
+        res = extract_pose(a.source, backend=a.backend, select=a.select, max_gap=a.max_gap, video=a.video,
+                           progress=progress, options=json.loads(a.options))
+        res.save(a.out)
+        if a.overlay:
+            write_pose_overlay(a.video or a.source, res, a.overlay)
+    except (PoseError, OSError, ValueError) as e:
+        if os.environ.get("MICROGESTURE_DEBUG"):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
