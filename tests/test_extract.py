@@ -71,7 +71,8 @@ def test_taylor_end_to_end_and_resume(dataset):
         info = probe_video(modality_video(ds, cid, "taylor"))
         assert info["num_frames"] == n - 5 and (info["width"], info["height"]) == (32, 24)
     meta = json.loads((dataset / "taylor" / "extract.json").read_text())
-    assert meta["settings"] == {"terms": 3, "window": 6} and meta["column"] == "taylor_path"
+    assert meta["settings"] == {"terms": 3, "window": 6, "scale": "frame", "gray": "uint8"}
+    assert meta["column"] == "taylor_path"
     report = json.loads((dataset / "taylor" / "report-0of1.json").read_text())
     assert report["column_present"] == 4 and report["frames"] == 12 * 3 + 8
     assert not list((dataset / "taylor").glob(".*"))  # no temporary files left
