@@ -76,12 +76,15 @@ def test_nonfinite_and_negative_skeleton_values(tmp_path):
     store[11, 1, 1] = -3.0  # clip v2_0 (rows 10..14), frame 1, confidence 0.9
     store[16, 0, 0] = -3.0  # clip v3_0, but joint 0 here has confidence 0: allowed
     store[16, 0, 2] = 0.0
+    store[2, 1, 2] = -7.4e-05  # clip v1_0: the tiny negative confidence of real OpenPose output (issue 14)
     store.flush()
     del store
-    errs = errors(check_dataset(tmp_path / "ds", videos=False))
-    assert len(errs) == 2
-    assert "clip v1_1: non-finite value at frame 2 (store row 7), joint 2" in errs[0]
-    assert "skeletons.npy" in errs[1] and "clip v2_0: negative coordinate or confidence at frame 1" in errs[1]
+    probs = check_dataset(tmp_path / "ds", videos=False)
+    errs = errors(probs)
+    assert len(errs) == 1 and "clip v1_1: non-finite value at frame 2 (store row 7), joint 2" in errs[0]
+    warns = [str(p) for p in probs if p.severity == "warning"]
+    assert len(warns) == 1 and "clip v1_0: 2 clip(s) have a negative coordinate" in warns[0], warns
+    assert "frame 2 (store row 2), joint 1" in warns[0]
 
 
 def test_store_ranges(tmp_path):

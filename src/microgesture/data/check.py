@@ -1,15 +1,16 @@
 """Dataset checker: every structural and content rule of format v1, as a list of problems naming clip and file.
 
-Errors make a dataset unusable for training (:func:`microgesture.train` refuses it); warnings are printed but pass:
+Errors are what breaks training (:func:`microgesture.train` refuses the dataset); warnings are legal but suspicious
+data, printed but passing. Whatever ``microgesture data import-imigue`` writes passes (tested).
 
-* errors: header (format, version, layout, classes, fps, frame size), duplicate clip ids, labels outside
-  ``-1..K-1``, ``num_frames <= 0``, ``end_frame - start_frame + 1 != num_frames``, skeleton rows outside the store or
-  overlapping another clip's, non-finite skeleton values, negative x/y where confidence > 0 (or negative confidence),
-  missing video files (and, with ``videos=True``, videos shorter than ``video_start + num_frames``), a subject in two
-  of train/val/test.
-* warnings: train clips with label -1 (unknown), splits other than train/val/test, clips with no confident joint,
-  subjects that are only video ids (the leak check then only shows that videos are disjoint), pseudo-labelled rows
-  (transductive; left out of the subject check).
+* errors: header (format, version, layout, classes, fps, frame size), unreadable or wrongly shaped files, duplicate
+  clip ids, labels outside ``-1..K-1``, ``num_frames <= 0``, ``end_frame - start_frame + 1 != num_frames``, skeleton
+  rows outside the store or overlapping another clip's, NaN or infinite skeleton values, missing video files (and,
+  with ``videos=True``, videos shorter than ``video_start + num_frames``), a subject in two of train/val/test.
+* warnings (one line each, counted over clips): negative x/y where confidence > 0, confidences outside [0, 1] (real
+  OpenPose quirks the importer's sanitiser removes), train clips with label -1 (unknown), splits other than
+  train/val/test, clips with no confident joint, subjects that are only video ids (the leak check then only shows
+  that videos are disjoint), pseudo-labelled rows (transductive; left out of the subject check).
 """
 
 from __future__ import annotations
@@ -204,24 +205,40 @@ def _check_skeletons(clips: list[Clip], store: np.ndarray, path: Path) -> list[P
     for i in range(0, n, _CHUNK):
         a = np.asarray(store[i : i + _CHUNK])
         nonfinite[i : i + len(a)] = ~np.isfinite(a).all(axis=(1, 2))
-        neg_xy = (a[..., :2] < 0).any(axis=2) & (a[..., 2] > 0)
-        negative[i : i + len(a)] = (neg_xy | (a[..., 2] < 0)).any(axis=1)
+        with np.errstate(invalid="ignore"):
+            negative[i : i + len(a)] = _quirks(a).any(axis=1)
         confident[i : i + len(a)] = (a[..., 2] > 0).any(axis=1)
     bad_nf, bad_neg = np.flatnonzero(nonfinite), np.flatnonzero(negative)
     conf_cum = np.concatenate([[0], np.cumsum(confident)])
+    odd: list[tuple[str, str]] = []  # (clip, example) of clips with quirks
+    empty: list[str] = []
     for off, num, cid in ranges:
-        for bad, what in ((bad_nf, "non-finite value"), (bad_neg, "negative coordinate or confidence")):
+        for bad, what in ((bad_nf, "non-finite value"), (bad_neg, "quirk")):
             j = np.searchsorted(bad, off)
             if j < len(bad) and bad[j] < off + num:
                 t = int(bad[j])
                 a = np.asarray(store[t])
-                kp = np.flatnonzero(~np.isfinite(a).all(1) if bad is bad_nf else
-                                    ((a[:, :2] < 0).any(1) & (a[:, 2] > 0)) | (a[:, 2] < 0))[0]
-                probs.append(Problem("error", str(path), cid, f"{what} at frame {t - off} (store row {t}), joint "
-                                     f"{kp}: {a[kp].tolist()}"))
+                kp = np.flatnonzero(~np.isfinite(a).all(1) if bad is bad_nf else _quirks(a))[0]
+                where = f"frame {t - off} (store row {t}), joint {kp}: {a[kp].tolist()}"
+                if bad is bad_nf:
+                    probs.append(Problem("error", str(path), cid, f"{what} at {where}"))
+                else:
+                    odd.append((cid, where))
         if conf_cum[off + num] == conf_cum[off]:
-            probs.append(Problem("warning", str(path), cid, "no joint has confidence > 0 in any frame"))
+            empty.append(cid)
+    if odd:
+        probs.append(Problem("warning", str(path), odd[0][0], f"{len(odd)} clip(s) have a negative coordinate with "
+                             f"confidence > 0 or a confidence outside [0, 1], first at {odd[0][1]} (raw OpenPose "
+                             "quirks; the importer's sanitiser removes them)"))
+    if empty:
+        probs.append(Problem("warning", str(path), empty[0], f"{len(empty)} clip(s) have no joint with confidence "
+                             "> 0 in any frame"))
     return probs
+
+
+def _quirks(a: np.ndarray) -> np.ndarray:
+    """Per point of (..., V, 3): a negative coordinate with confidence > 0, or a confidence outside [0, 1]."""
+    return ((a[..., :2] < 0).any(-1) & (a[..., 2] > 0)) | (a[..., 2] < 0) | (a[..., 2] > 1)
 
 
 def _check_videos(root: Path, clips: list[Clip], *, probe: bool, rgb_only: bool) -> list[Problem]:

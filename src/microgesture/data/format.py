@@ -14,7 +14,8 @@ the header ``extra``: their skeleton store is empty, (0, V, 3), each clip's ``nu
 :meth:`Dataset.skeleton` raises :class:`DatasetError`.
 
 No pickle anywhere. :class:`DatasetWriter` writes into a temporary sibling directory and renames it into place on
-success, so an interrupted import never leaves a half-written dataset.
+success (:func:`microgesture.atomic.atomic_dir`), so an interrupted import never leaves a half-written dataset, and
+the temporaries of a killed one are swept by the next.
 """
 
 from __future__ import annotations
@@ -22,14 +23,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
 
+from microgesture.atomic import atomic_dir, atomic_path, sweep, write_json
 from microgesture.layouts import convert, get_layout
 
 __all__ = [
@@ -310,10 +310,12 @@ class DatasetWriter:
         self._frames = 0
         self._tmp: Path | None = None
         self._raw = None
+        self._ctx = None
 
     def __enter__(self) -> DatasetWriter:
-        self.root.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.root.name}.tmp-", dir=self.root.parent))
+        sweep(self.root.parent)  # temporaries of imports that were killed
+        self._ctx = atomic_dir(self.root)
+        self._tmp = self._ctx.__enter__()
         self._raw = open(self._tmp / "skeletons.raw", "wb")  # noqa: SIM115 -- closed in _finish/_abort
         return self
 
@@ -364,6 +366,10 @@ class DatasetWriter:
                 return self._clips.pop(i)
         raise KeyError(f"no clip {clip_id!r} in this writer")
 
+    def write_json(self, relpath: str, obj: object) -> Path:
+        """Write ``obj`` as JSON to ``root/relpath`` (it appears with the dataset)."""
+        return write_json(self.path_for(relpath), obj)
+
     @property
     def clips(self) -> list[Clip]:
         return list(self._clips)
@@ -392,25 +398,21 @@ class DatasetWriter:
         raw_path.unlink()
         _write_clips(self._tmp / CLIPS_FILE, self._clips)
         (self._tmp / HEADER_FILE).write_text(json.dumps(self.header.to_json(), indent=2) + "\n")
-        if self.root.exists():
-            trash = self.root.with_name(f".{self.root.name}.old-{os.getpid()}")
-            os.replace(self.root, trash)
-            os.replace(self._tmp, self.root)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(self._tmp, self.root)
-        self._tmp = None
+        ctx, self._tmp, self._ctx = self._ctx, None, None
+        ctx.__exit__(None, None, None)  # renames the directory into place (an old one is replaced)
 
     def _abort(self) -> None:
         if self._raw is not None:
             self._raw.close()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
+        if self._ctx is not None:
+            ctx, self._tmp, self._ctx = self._ctx, None, None
+            try:
+                ctx.__exit__(RuntimeError, RuntimeError("import aborted"), None)  # removes the temporary
+            except RuntimeError:
+                pass
 
 
 def rewrite_clips(dataset: Dataset, clips: list[Clip]) -> None:
     """Atomically replace a dataset's clip table (used to record derived modalities); skeletons are untouched."""
-    tmp = dataset.root / f".{CLIPS_FILE}.tmp-{os.getpid()}"
-    _write_clips(tmp, clips)
-    os.replace(tmp, dataset.root / CLIPS_FILE)
+    with atomic_path(dataset.root / CLIPS_FILE) as tmp:
+        _write_clips(tmp, clips)

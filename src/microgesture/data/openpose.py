@@ -17,7 +17,7 @@ import numpy as np
 
 from microgesture.data.format import DatasetError
 
-__all__ = ["RAW_JOINTS", "RAW_COLUMNS", "RawDataError", "read_skeleton_table", "read_openpose_json_dir"]
+__all__ = ["RAW_JOINTS", "RAW_COLUMNS", "RawDataError", "read_skeleton_table", "read_openpose_json_dir", "frame_files"]
 
 RAW_JOINTS = 137  # OpenPose BODY_25 + face-70 + 2 x hand-21
 RAW_COLUMNS = RAW_JOINTS * 3
@@ -41,26 +41,20 @@ def _as_number(v: object) -> float | None:
 
 
 def _validate_frames(a: np.ndarray, bad: dict[int, str], where: Callable[[int], str]) -> None:
-    """Record frames of (T, 137, 3) ``a`` with non-finite values, or negative x/y where confidence > 0."""
+    """Record frames of (T, 137, 3) ``a`` with non-finite values (a broken file; negative coordinates and
+    confidences are quirks of real OpenPose output, left to :mod:`microgesture.data.sanitise`)."""
     nonfinite = ~np.isfinite(a).all(axis=(1, 2))
-    negative = ((a[..., :2] < 0).any(axis=2) & (a[..., 2] > 0)).any(axis=1)
-    for t in np.flatnonzero(nonfinite | negative):
-        if t in bad:
-            continue
-        if nonfinite[t]:
+    for t in np.flatnonzero(nonfinite):
+        if t not in bad:
             j = int(np.flatnonzero(~np.isfinite(a[t]).all(axis=1))[0])
             bad[int(t)] = f"{where(int(t))}: non-finite value at keypoint {j}"
-        else:
-            j = int(np.flatnonzero((a[t, :, :2] < 0).any(axis=1) & (a[t, :, 2] > 0))[0])
-            x, y, c = (float(v) for v in a[t, j])
-            bad[int(t)] = f"{where(int(t))}: keypoint {j} has negative coordinate ({x:g}, {y:g}) with confidence {c:g}"
 
 
 def read_skeleton_table(path: str | os.PathLike) -> tuple[np.ndarray, dict[int, str]]:
     """Read an OpenPose table (``.csv`` or ``.xlsx``, one row per frame, 411 values, optional header row).
 
-    Returns the (T, 137, 3) float32 array and ``{frame: message}`` for bad rows (wrong length, non-numeric, NaN,
-    negative coordinate with confidence > 0); bad rows are zero in the array. Messages read ``file:row N: ...``.
+    Returns the (T, 137, 3) float32 array and ``{frame: message}`` for bad rows (wrong length, non-numeric, NaN or
+    infinite); bad rows are zero in the array. Messages read ``file:row N: ...``.
     """
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
@@ -124,44 +118,61 @@ def _loadtxt(lines: list[str]) -> np.ndarray | None:
 
 
 def _frame_number(p: Path) -> int | None:
+    """OpenPose names frames ``<name>_<12-digit index>_keypoints.json``: the last number in the name."""
     m = re.search(r"(\d+)\D*$", p.stem)
     return int(m.group(1)) if m else None
 
 
-def read_openpose_json_dir(folder: str | os.PathLike, *, choose: Callable[[list[np.ndarray]], int] | None = None
-                           ) -> tuple[np.ndarray, dict[int, str], dict[str, int]]:
+def frame_files(folder: str | os.PathLike) -> dict[int, Path]:
+    """{frame index: file} of a folder of per-frame OpenPose JSON files. A name without a number, or two files with
+    one number (``a_0001_keypoints.json`` and ``a_1_keypoints.json``), raise :class:`RawDataError` naming them."""
+    files: dict[int, Path] = {}
+    for f in sorted(Path(folder).glob("*.json")):
+        t = _frame_number(f)
+        if t is None:
+            raise RawDataError(f"{f}: no frame number in the file name (OpenPose writes <name>_<frame>_keypoints.json)")
+        if t in files:
+            raise RawDataError(f"{f}: frame number {t} collides with {files[t].name}")
+        files[t] = f
+    return files
+
+
+def read_openpose_json_dir(folder: str | os.PathLike, *, choose: Callable[[list[np.ndarray]], int] | None = None,
+                           min_frames: int = 0) -> tuple[np.ndarray, dict[int, str], dict[str, int]]:
     """Read a folder of per-frame OpenPose JSON files into (T, 137, 3).
 
-    Frames are ordered by the last number in the file name (OpenPose writes ``<name>_000000000012_keypoints.json``);
-    a missing number is an empty frame. A frame with no person has confidence 0 everywhere; with several people the
-    one with the largest box of confident points is kept, or the one ``choose`` picks from the frame's (137, 3) person
-    arrays. Returns the array, ``{frame: message}`` for bad frames and counts ``{"multi_person": n, "empty": n,
-    "missing": n}``.
+    Frames are indexed by the number in the file name (see :func:`frame_files`); an absent number is a missing
+    frame (a gap, confidence 0), and so are frames after the last file up to ``min_frames``. A frame with no person
+    is all-missing. With several people, ``choose`` picks one from the frame's (137, 3) person arrays; by default
+    the subject is tracked over time (:func:`microgesture.data.sanitise.track_subject`). Returns the array,
+    ``{frame: message}`` for bad frames (not JSON, wrong lengths, non-finite) and counts ``{"multi_person": n,
+    "empty": n, "missing": n}``.
     """
+    from microgesture.data.sanitise import track_subject
+
     folder = Path(folder)
-    files = sorted(folder.glob("*.json"))
-    nums = [_frame_number(f) for f in files]
-    if None in nums or len(set(nums)) != len(nums):
-        nums = list(range(len(files)))  # no usable numbering: file-name order
-    a = np.zeros((max(nums) + 1 if nums else 0, RAW_JOINTS, 3), np.float32)
+    files = frame_files(folder)
+    n = max(max(files) + 1 if files else 0, min_frames)
     bad: dict[int, str] = {}
-    counts = {"multi_person": 0, "empty": 0, "missing": len(a) - len(files)}
-    for f, t in zip(files, nums, strict=True):
+    people: dict[int, list[np.ndarray]] = {}
+    for t, f in files.items():
         try:
-            people = json.loads(f.read_text()).get("people") or []
-            persons = [_json_person(p, f) for p in people]
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as e:
-            bad[t] = f"{f}: not an OpenPose JSON frame ({e})"
-            continue
+            found = json.loads(f.read_bytes()).get("people") or []
+            people[t] = [_json_person(p, f) for p in found]
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError) as e:
+            bad[t] = f"{f}: not an OpenPose JSON frame ({type(e).__name__}: {e})"
         except RawDataError as e:
             bad[t] = str(e)
-            continue
-        if not persons:
-            counts["empty"] += 1
-            continue
-        counts["multi_person"] += len(persons) > 1
-        a[t] = persons[choose(persons)] if choose is not None else max(persons, key=_box_area)
-    _validate_frames(a, bad, lambda t: str(files[nums.index(t)]) if t in nums else f"{folder}: frame {t}")
+    counts = {"multi_person": 0, "empty": sum(not p for p in people.values()), "missing": n - len(files)}
+    if choose is None:
+        a, counts["multi_person"] = track_subject(people, n, RAW_JOINTS)
+    else:
+        a = np.zeros((n, RAW_JOINTS, 3), np.float32)
+        for t, persons in people.items():
+            if persons:
+                counts["multi_person"] += len(persons) > 1
+                a[t] = persons[choose(persons)] if len(persons) > 1 else persons[0]
+    _validate_frames(a, bad, lambda t: str(files[t]) if t in files else f"{folder}: frame {t}")
     a[list(bad)] = 0
     return a, bad, counts
 
@@ -177,8 +188,3 @@ def _json_person(person: dict, f: Path) -> np.ndarray:
         except (TypeError, ValueError):
             raise RawDataError(f"{f}: {key} holds non-numbers") from None
     return np.concatenate(parts)
-
-
-def _box_area(p: np.ndarray) -> float:
-    xy = p[p[:, 2] > 0, :2]
-    return float(np.prod(xy.max(0) - xy.min(0))) if len(xy) else -1.0
