@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from microgesture.atomic import write_text
 from microgesture.metrics import classification_report
 from microgesture.predictions import Predictions, PredictionsError, align, load_predictions, save_predictions
 
 __all__ = ["METHODS", "AIM_TAU", "MM_GESTURE_WEIGHTS", "WEIGHT_PRESETS", "FusionConfig", "FusionResult", "FusionError",
            "check_inputs", "model_names", "resolve_weights", "parse_weights", "fit_temperature", "search_weights",
-           "fuse", "fuse_files", "results_table"]
+           "fuse", "fuse_files", "results_table", "parse_tau"]
 
 METHODS = ("mean", "weighted", "temperature", "stacking")
 AIM_TAU = 2.5  # AIM: softmax(logits / 2.5) per model (REFERENCE.md, Decisions: used when there is no val split)
@@ -46,6 +48,7 @@ MM_GESTURE_WEIGHTS: dict[str, float] = {
 }
 WEIGHT_PRESETS: dict[str, dict[str, float]] = {"mm-gesture": MM_GESTURE_WEIGHTS}
 _EPS = 1e-12
+log = logging.getLogger(__name__)
 
 
 class FusionError(ValueError):
@@ -513,7 +516,6 @@ def fuse_files(
                     "inputs": {"val": [p.source for p in val or []], "test": [p.source for p in test or []]},
                     "methods": {}}
     results = [fuse(val, test, method=method, config=cfg, names=list(nm)) for method in methods]  # all, then write
-    out.mkdir(parents=True, exist_ok=True)
     for method, res in zip(methods, results, strict=True):
         files = {}
         for split, p in (("val", res.val), ("test", res.test)):
@@ -522,8 +524,12 @@ def fuse_files(
         record["methods"][method] = {**res.params, "files": files}
         metrics["fusions"][method] = {s: r for s, p in (("val", res.val), ("test", res.test))
                                       if (r := _report(p)) is not None}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    (out / "fusion.json").write_text(json.dumps(record, indent=2, default=float) + "\n")
+    write_text(out / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+    write_text(out / "fusion.json", json.dumps(record, indent=2, default=float) + "\n")
+    for method, r in record["methods"].items():
+        for note in r.get("notes", []) + ([r["val_note"]] if "val_note" in r else []):
+            log.warning("%s: %s", method, note)
+    log.info("wrote %s: fused_<method>_<split>.npz, metrics.json, fusion.json", out)
     return metrics
 
 
@@ -545,6 +551,16 @@ def results_table(metrics: dict, *, title: str = "fusion"):
                 cells += [f"{100 * r[s]['top1']:.2f}", f"{100 * r[s]['macro_f1']:.2f}"] if s in r else ["-", "-"]
             t.add_row(name if group == "models" else f"[bold]{name}[/]", *cells)
     return t
+
+
+def parse_tau(text: str | None) -> float | str | None:
+    """``--tau``: None, ``"fit"`` or a number."""
+    if text is None or text == "fit":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise FusionError(f"--tau: expected a number or 'fit', got {text!r}") from None
 
 
 def parse_weights(text: str) -> tuple[float, ...] | str:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from microgesture.atomic import atomic_path
+
 __all__ = ["Predictions", "save_predictions", "load_predictions", "align", "PredictionsError"]
 
 
@@ -87,18 +89,17 @@ class Predictions:
 
 
 def save_predictions(path: str | os.PathLike, p: Predictions) -> Path:
+    """Write ``p`` to ``path`` (.npz) atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
-    np.savez_compressed(
-        tmp,
-        clip_ids=np.asarray(p.clip_ids, dtype=str),
-        logits=p.logits,
-        labels=p.labels,
-        classes=np.asarray(p.classes, dtype=str),
-        meta=np.asarray(json.dumps(p.meta, default=str)),
-    )
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        np.savez_compressed(
+            tmp,
+            clip_ids=np.asarray(p.clip_ids, dtype=str),
+            logits=p.logits,
+            labels=p.labels,
+            classes=np.asarray(p.classes, dtype=str),
+            meta=np.asarray(json.dumps(p.meta, default=str)),
+        )
     return path
 
 

@@ -39,7 +39,7 @@ from microgesture.data.format import Clip, Dataset, DatasetError, DatasetWriter
 from microgesture.predictions import Predictions, PredictionsError, load_predictions
 
 __all__ = ["DEFAULT_THRESHOLD", "PSEUDO_SUFFIX", "TRANSDUCTIVE_WARNING", "TransductiveWarning", "pseudo_label",
-           "select_pseudo", "summary_table"]
+           "select_pseudo", "summary_table", "load_report"]
 
 DEFAULT_THRESHOLD = 0.65  # AIM CMPL: ensemble max probability > 0.65 (REFERENCE.md)
 PSEUDO_SUFFIX = "@pseudo"
@@ -227,6 +227,11 @@ def _report(ds: Dataset, preds: Predictions, chosen: list[tuple[Clip, int, float
             for i, name in enumerate(ds.classes)
         },
     }
+
+
+def load_report(dataset: str | os.PathLike) -> dict:
+    """The pseudo-labelling report (:data:`REPORT_FILE`) of a dataset written by :func:`pseudo_label`."""
+    return json.loads((Path(dataset) / REPORT_FILE).read_text())
 
 
 def summary_table(report: dict):

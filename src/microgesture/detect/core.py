@@ -19,19 +19,16 @@ windows and events causally, frame by frame.
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = ["DetectConfig", "DetectError", "Event", "WindowScorer", "Detection", "detect", "as_scorer", "window_starts",
-           "window_frames", "window_valid", "baseline_contrast", "smooth_probs", "events_from_probs", "event_f1",
-           "event_report", "temporal_iou", "write_events", "read_events", "plot_timeline", "background_labels",
-           "EVENT_COLUMNS"]
+           "window_frames", "window_valid", "window_labels", "baseline_contrast", "smooth_probs", "events_from_probs",
+           "background_labels", "EVENT_COLUMNS"]
 
 EVENT_COLUMNS = ("start_s", "end_s", "start_frame", "end_frame", "label", "class", "score")
 
@@ -314,124 +311,3 @@ def detect(model, skeleton: np.ndarray, *, fps: float, config: DetectConfig | No
                                min_score=cfg.min_score, min_windows=cfg.min_windows, valid=valid)
     return Detection(events=events, probs=probs, smoothed=sm, starts=starts, window=w, stride=s, num_frames=t,
                      fps=fps, classes=tuple(scorer.classes), valid=valid)
-
-
-# -- evaluation -------------------------------------------------------------------------------------------------------
-def temporal_iou(a: Event, b: Event) -> float:
-    """IoU of two inclusive frame intervals."""
-    inter = min(a.end, b.end) - max(a.start, b.start) + 1
-    if inter <= 0:
-        return 0.0
-    return inter / (a.num_frames + b.num_frames - inter)
-
-
-def event_f1(pred: Sequence[Event], gt: Sequence[Event], iou: float) -> dict:
-    """Event-level precision, recall and F1 at a temporal IoU threshold (MiGA online-recognition protocol).
-
-    Predictions are taken by decreasing score; each is matched to the unmatched ground-truth event of the same class
-    with the highest IoU, if that IoU >= ``iou`` (one-to-one, greedy). Unmatched predictions are false positives,
-    unmatched ground truth false negatives.
-    """
-    used = [False] * len(gt)
-    tp = 0
-    for p in sorted(pred, key=lambda e: -e.score):
-        best, best_iou = -1, iou
-        for j, g in enumerate(gt):
-            if used[j] or g.label != p.label:
-                continue
-            v = temporal_iou(p, g)
-            if v >= best_iou and (best < 0 or v > best_iou):
-                best, best_iou = j, v
-        if best >= 0:
-            used[best] = True
-            tp += 1
-    fp, fn = len(pred) - tp, len(gt) - tp
-    prec = tp / (tp + fp) if tp + fp else 0.0
-    rec = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-    return {"iou": iou, "tp": tp, "fp": fp, "fn": fn, "precision": prec, "recall": rec, "f1": f1}
-
-
-def event_report(pred: Sequence[Event], gt: Sequence[Event], *, ious: Sequence[float] = (0.1, 0.3, 0.5),
-                 background: frozenset[int] = frozenset()) -> dict:
-    """:func:`event_f1` at each IoU; ground-truth events of background classes are left out first."""
-    gt = [g for g in gt if g.label not in background]
-    pred = [p for p in pred if p.label not in background]
-    return {f"{t:g}": event_f1(pred, gt, t) for t in ious}
-
-
-# -- files ------------------------------------------------------------------------------------------------------------
-def write_events(path: str | os.PathLike, events: Sequence[Event]) -> Path:
-    """CSV with EVENT_COLUMNS: times in seconds (end exclusive: end_frame + 1 over fps) and inclusive frames."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(EVENT_COLUMNS)
-        for e in events:
-            w.writerow([f"{e.start_s:.3f}", f"{e.end_s:.3f}", e.start, e.end, e.label, e.name, f"{e.score:.4f}"])
-    return path
-
-
-def read_events(path: str | os.PathLike, *, fps: float | None = None) -> list[Event]:
-    """Read an events CSV (``microgesture detect`` output, or ground truth in the same columns; score may be empty)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DetectError(f"{path}: events file not found")
-    out = []
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    for i, r in enumerate(rows, start=2):
-        try:
-            a, b = int(r["start_frame"]), int(r["end_frame"])
-            rate = fps or (b + 1 - a) / (float(r["end_s"]) - float(r["start_s"]))
-            out.append(Event(a, b, int(r["label"]), r.get("class", ""), float(r.get("score") or 1.0), rate))
-        except (KeyError, ValueError, ZeroDivisionError, TypeError) as e:
-            raise DetectError(f"{path}:line {i}: bad event row ({e}); columns: {', '.join(EVENT_COLUMNS)}") from None
-    return out
-
-
-def plot_timeline(det: Detection, path: str | os.PathLike, *, gt: Sequence[Event] | None = None,
-                  max_classes: int = 12) -> Path:
-    """PNG: smoothed probabilities of the most active classes over time, detected events and the ground truth."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    k = det.smoothed.shape[1] if len(det.smoothed) else len(det.classes)
-    peak = det.smoothed.max(0) if len(det.smoothed) else np.zeros(k)
-    shown = [int(c) for c in np.argsort(-peak)[:max_classes]]
-    colours = {c: plt.cm.tab20(i % 20) for i, c in enumerate(sorted({*shown, *(e.label for e in det.events),
-                                                                     *(g.label for g in gt or [])}))}
-    lanes = 2 if gt is not None else 1
-    fig, axes = plt.subplots(1 + lanes, 1, figsize=(12, 3.2 + 0.7 * lanes), sharex=True,
-                             gridspec_kw={"height_ratios": [4] + [1] * lanes})
-    centres = (det.starts + min(det.window, det.num_frames) / 2) / det.fps
-    for c in shown:
-        axes[0].plot(centres, det.smoothed[:, c], color=colours[c], lw=1.2, label=det.classes[c][:28])
-    axes[0].set_ylabel("score (smoothed)")
-    axes[0].set_ylim(0, 1)
-    axes[0].legend(fontsize=6, ncol=3, loc="upper right")
-    lanes_data = [(axes[1], det.events, "detected")] + ([(axes[2], gt, "ground truth")] if gt is not None else [])
-    for ax, evs, name in lanes_data:
-        for e in evs:
-            ax.axvspan(e.start_s, e.end_s, color=colours.get(e.label, "grey"), alpha=0.8)
-            ax.text((e.start_s + e.end_s) / 2, 0.5, str(e.label), ha="center", va="center", fontsize=6)
-        ax.set_yticks([])
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    axes[-1].set_xlabel("time (s)")
-    axes[-1].set_xlim(0, det.num_frames / det.fps)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def config_dict(cfg: DetectConfig) -> dict:
-    """The settings as a JSON-ready dict (recorded next to the events)."""
-    d = asdict(cfg)
-    d["background"] = list(cfg.background) if cfg.background is not None else None
-    return d

@@ -1,0 +1,82 @@
+"""What every command module shares: the typer apps, the stderr console, user errors, path and table helpers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="microgesture: micro-gesture recognition toolkit.")
+data_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Datasets: import, synthesise, check, stats.")
+app.add_typer(data_app, name="data")
+console = Console(stderr=True)  # messages and logs; tables and results go to stdout
+
+
+class UserError(Exception):
+    """An error caused by the user's input; printed without a traceback."""
+
+
+def path(p: str) -> Path:
+    return Path(p).expanduser()
+
+
+def opt_path(p: str | None) -> Path | None:
+    return path(p) if p else None
+
+
+def size(text: str | None, flag: str) -> tuple[int, int] | None:
+    """``"1280x720"`` -> (1280, 720); None for an empty value."""
+    if not text:
+        return None
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise UserError(f"{flag} {text!r}: expected WxH, e.g. 1280x720") from None
+    return w, h
+
+
+def show(renderable) -> None:
+    """Print a result (a table) to stdout."""
+    Console().print(renderable)
+
+
+def print_metrics(metrics: dict, *, title: str) -> None:
+    """A table of the classification metrics of each split present in ``metrics``."""
+    t = Table("split", "clips", "top-1", "top-5", "macro-F1", "NLL", "ECE", title=title)
+    for split in ("train", "val", "test"):
+        m = metrics.get(split)
+        if not m:
+            continue
+        if not m.get("n"):
+            t.add_row(split, "0 labelled", "-", "-", "-", "-", "-")
+            continue
+        t.add_row(split, str(m["n"]), f"{100 * m['top1']:.2f}", f"{100 * m['top5']:.2f}",
+                  f"{100 * m['macro_f1']:.2f}", f"{m['nll']:.3f}", f"{m['ece']:.3f}")
+    show(t)
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Show the library's log records (``microgesture.*``, INFO and up) and others' warnings on the stderr console.
+
+    Installed once per process on the root logger, so pytest's caplog and other handlers keep working.
+    """
+    root = logging.getLogger()
+    if not any(getattr(h, "_microgesture", False) for h in root.handlers):
+        handler = RichHandler(console=console, show_time=False, show_path=False, markup=False,
+                              rich_tracebacks=False, keywords=[])
+        handler._microgesture = True
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        root.addHandler(handler)
+        if root.level > logging.WARNING or root.level == logging.NOTSET:
+            root.setLevel(logging.WARNING)
+    logging.getLogger("microgesture").setLevel(level)
+
+
+@app.callback()
+def _setup() -> None:
+    """microgesture: micro-gesture recognition toolkit."""
+    setup_logging()

@@ -1,0 +1,58 @@
+"""``microgesture train | evaluate`` (library: microgesture.train)."""
+
+from __future__ import annotations
+
+import typer
+
+from microgesture.cli.common import UserError, app, path, print_metrics
+
+
+@app.command("train")
+def train_cmd(
+    dataset: str = typer.Option(..., "--dataset", "-d", help="microgesture dataset directory"),
+    branch: str = typer.Option("joint-dstcnn", "--branch", "-b", help="branch name (see `microgesture branches`)"),
+    out: str = typer.Option(..., "--out", "-o", help="run directory to write"),
+    config: str = typer.Option("", "--config", "-c", help="YAML config (sections: input, model, optim, schedule, "
+                                                          "loss, train)"),
+    set_: list[str] = typer.Option(None, "--set", help="override, e.g. --set train.epochs=5 --set input.layout=mmg36"),
+    seed: int = typer.Option(None, "--seed", help="random seed (default: config's, else 0)"),
+    resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoints/last.ckpt"),
+    init_from: str = typer.Option("", "--init-from", help="checkpoint or run dir to transfer weights from"),
+    devices: str = typer.Option("", "--devices", help="Lightning devices, e.g. 8 (GPUs)"),
+    strategy: str = typer.Option("", "--strategy", help="Lightning strategy, e.g. ddp"),
+    accelerator: str = typer.Option("", "--accelerator", help="cpu, gpu or auto"),
+    no_check: bool = typer.Option(False, "--no-check", help="skip the dataset check (not recommended)"),
+) -> None:
+    """Train one branch; writes config, checkpoints, metrics.json and predictions for every split."""
+    from microgesture.config import load_yaml, merge, parse_overrides
+    from microgesture.train import TrainingError, fit, resolve_config
+
+    try:
+        over = parse_overrides(set_)
+        loop = {k: v for k, v in {"devices": devices, "strategy": strategy, "accelerator": accelerator}.items() if v}
+        if loop:
+            over = merge(over, {"train": loop})
+        if init_from:
+            over["init_from"] = init_from
+        cfg = resolve_config(branch=branch, dataset=dataset, file_cfg=load_yaml(config) if config else None,
+                             overrides=over, seed=seed)
+        metrics = fit(cfg, out=path(out), resume=resume, check=not no_check)
+    except (TrainingError, KeyError, ValueError) as e:
+        raise UserError(str(e).strip("'\"")) from None
+    print_metrics(metrics, title=f"{cfg.branch} -> {out}")
+
+@app.command("evaluate")
+def evaluate_cmd(
+    checkpoint: str = typer.Argument(..., help="model.ckpt, a Lightning checkpoint, or a run directory"),
+    dataset: str = typer.Option(..., "--dataset", "-d"),
+    split: str = typer.Option("test", "--split"),
+    out: str = typer.Option("", "--out", "-o", help="predictions .npz to write"),
+) -> None:
+    """Predict a split with the checkpoint's own test pipeline and print its metrics."""
+    from microgesture.train import TrainingError, evaluate
+
+    try:
+        rep = evaluate(checkpoint, dataset=dataset, split=split, out=path(out) if out else None)
+    except (TrainingError, KeyError) as e:
+        raise UserError(str(e).strip("'\"")) from None
+    print_metrics({split: rep}, title=f"{checkpoint} on {dataset}:{split}")
