@@ -50,6 +50,44 @@ def test_colour_wheel_hue_follows_direction_and_saturation_magnitude():
         assert (rgb[0] == 255).all()
 
 
+def _middlebury_reference(flow: np.ndarray) -> np.ndarray:
+    """The flow_viz coding MM-Gesture's flow videos use, written out from its definition, in float64 with an exact
+    arctangent: per-frame scale max|flow| + 1e-5, floored wheel entries, floored output."""
+    ramps = [(15, 0, 1, +1), (6, 1, 0, -1), (4, 1, 2, +1), (11, 2, 1, -1), (13, 2, 0, +1), (6, 0, 2, -1)]
+    wheel = []
+    for n, full, moving, sign in ramps:
+        for k in range(n):
+            c = [0.0, 0.0, 0.0]
+            c[full] = 255.0
+            c[moving] = np.floor(255 * k / n) if sign > 0 else 255 - np.floor(255 * k / n)
+            wheel.append(c)
+    wheel = np.array(wheel) / 255
+    u, v = flow[..., 0].astype(np.float64), flow[..., 1].astype(np.float64)
+    peak = np.sqrt(u**2 + v**2).max() + 1e-5
+    u, v = u / peak, v / peak
+    rad = np.sqrt(u**2 + v**2)
+    fk = (np.arctan2(-v, -u) / np.pi + 1) / 2 * (len(wheel) - 1)
+    k0 = np.floor(fk).astype(int)
+    k1 = (k0 + 1) % len(wheel)
+    f = (fk - k0)[..., None]
+    col = (1 - f) * wheel[k0] + f * wheel[k1]
+    col = 1 - rad[..., None] * (1 - col)
+    return np.floor(255 * col).astype(np.uint8)
+
+
+def test_default_coding_is_mm_gestures_flow_viz(rng):
+    assert FlowConfig().max_flow == "frame"
+    flows = rng.normal(0, 3, (3, 16, 20, 2)).astype(np.float32)
+    flows[1] *= 0.01  # a nearly still frame still uses the full range (per-frame scale)
+    flows[2, :4] = 0.0  # zero flow is white
+    got = flow_video(flows)
+    want = np.stack([_middlebury_reference(f) for f in flows])
+    diff = np.abs(got[:3].astype(int) - want)
+    assert diff.max() <= 1 and (diff == 0).mean() > 0.95  # cartToPolar's ~0.3 degrees move a few pixels one level
+    assert (got[2, :4] == 255).all()
+    np.testing.assert_array_equal(got[3], got[2])
+
+
 def test_flow_video_duplicates_last_and_normalisation_modes(rng):
     flows = np.zeros((3, 4, 5, 2), np.float32)
     flows[0, ..., 0] = 1.0

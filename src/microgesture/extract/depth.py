@@ -2,14 +2,18 @@
 
 Each frame goes through the model's image processor (Depth Anything: resized keeping the aspect ratio so that, for
 frames larger than ``input_size``, the short side becomes ``input_size``; sides multiples of the 14-pixel patch;
-ImageNet mean/std) and ``AutoModelForDepthEstimation``. The model predicts relative inverse
-depth (larger = nearer). Each prediction is resized bilinearly to the clip's size, then the clip is normalised as a
-whole: the min/max over all its frames map to 0/255, so brightness is comparable within a clip. Stored as grey RGB
-(three equal channels); N frames in, N frames out. MM-Gesture used Video-Depth-Anything ViT-S at input 518, grayscale.
+bicubic; ImageNet mean/std) and ``AutoModelForDepthEstimation``. The model predicts relative inverse depth
+(larger = nearer). Each prediction is resized bilinearly (corners aligned) to the clip's size, then the clip is
+normalised as a whole: its min/max over all frames map to 0/255 and values are truncated to uint8, so brightness is
+comparable within a clip. Stored as grey RGB (three equal channels); N frames in, N frames out.
 
-Frames are processed one by one (no temporal model): Video-Depth-Anything's temporal head is not in transformers, so
-per-frame Depth Anything (V2 Small by default) is the stand-in; consistency across frames comes only from the per-clip
-normalisation.
+What MM-Gesture's depth videos are, and where this differs: they ran Video-Depth-Anything ViT-S (``--encoder vits
+--grayscale``, input size 518, frames larger than 1280 pixels downscaled first, which 1280x720 iMiGUE frames are
+not), in float16 autocast, and saved each clip normalised by its own min/max, truncated, as grey H.264 (CRF 18). The
+resizing (short side 518, multiple of 14, bicubic), the aligned-corner upsampling and the per-clip truncating
+quantisation are the same here. Video-Depth-Anything's temporal head (32-frame windows, scale-and-shift alignment of
+overlapping windows) is not in transformers, so per-frame Depth Anything V2 Small is the stand-in; consistency
+across frames comes only from the per-clip normalisation. Inference is float32 (float16 is a speed measure).
 """
 
 from __future__ import annotations
@@ -111,7 +115,8 @@ class DepthExtractor:
         step = 16
 
         def resized(a: int) -> torch.Tensor:
-            return F.interpolate(raw[a : a + step, None], size=(h, w), mode="bilinear", align_corners=False)[:, 0]
+            # Corners aligned, as Video-Depth-Anything upsamples its predictions.
+            return F.interpolate(raw[a : a + step, None], size=(h, w), mode="bilinear", align_corners=True)[:, 0]
 
         # Two passes over the resized frames (min/max, then quantise) instead of holding (N, H, W) floats.
         lo = min(float(resized(a).min()) for a in range(0, n, step))
@@ -121,5 +126,6 @@ class DepthExtractor:
         out = np.empty((n, h, w, 3), dtype=np.uint8)
         for a in range(0, n, step):
             d = (resized(a) - lo) / (hi - lo) if hi > lo else torch.zeros((min(step, n - a), h, w))
-            out[a : a + step] = (d.clamp(0, 1) * 255.0).round().to(torch.uint8).numpy()[..., None]
+            # Truncated, as Video-Depth-Anything's writer casts (depth - min) / (max - min) * 255 to uint8.
+            out[a : a + step] = (d.clamp(0, 1) * 255.0).to(torch.uint8).numpy()[..., None]
         return out

@@ -2,18 +2,23 @@
 
 A clip of N frames gives N - 1 flows (frame t -> t + 1); the last flow is duplicated so the video has N frames, frame
 t showing the motion from t to t + 1 (as MM-Gesture stores its flow stream). A one-frame clip gives one white frame
-(zero flow). Flow is in pixels of the clip's resolution, ``flow[..., 0]`` = x (right), ``flow[..., 1]`` = y (down),
-with ``frame_t(p) ~ frame_{t+1}(p + flow_t(p))``.
+(zero flow; MM-Gesture's tool writes no video for it). Flow is in pixels of the clip's resolution, ``flow[..., 0]`` =
+x (right), ``flow[..., 1]`` = y (down), with ``frame_t(p) ~ frame_{t+1}(p + flow_t(p))``.
 
-Colour coding: the colour wheel of Baker et al. (Middlebury flow benchmark, 2007): hue encodes the direction and
-saturation the magnitude (white = no motion; value stays full; right = red, down = yellow, left = cyan,
-up = blue-violet). Magnitudes are divided by ``max_flow`` and clipped
-at 1, so every flow at or above ``max_flow`` has full saturation and keeps its direction. ``max_flow`` is:
+Colour coding: the colour wheel of Baker et al. (Middlebury flow benchmark, 2007) as the ``flow_viz`` module of the
+RAFT family codes it (MM-Gesture's flow videos go through that module): 55 colours in six ramps whose entries are
+floored to integers, hue encodes the direction and saturation the magnitude (white = no motion; right = red,
+down = yellow, left = cyan, up = blue-violet), each channel floored to uint8. Magnitudes are divided by ``max_flow``:
 
-* a number of pixels (default 20): one fixed scale, so codes are comparable across clips and frames and still frames
-  stay white instead of amplifying noise;
+* ``"frame"`` (default, MM-Gesture): the largest magnitude of each flow field plus 1e-5, as ``flow_viz`` does, so
+  every frame uses the full saturation range;
 * ``"clip"``: the largest magnitude in the clip (each clip uses its full range);
-* ``"frame"``: the largest magnitude of each flow field, as the common ``flow_viz`` colour coding does (RAFT demo code).
+* a number of pixels (e.g. 20): one fixed scale, so codes are comparable across clips and frames and still frames
+  stay white instead of amplifying noise. Magnitudes above it are clipped to full saturation, keeping their hue
+  (``flow_viz`` darkens such pixels by 0.75 instead, a case its per-frame scale never reaches).
+
+Directions come from OpenCV's ``cartToPolar`` (about 0.3 degrees of error, at most one level of a channel) rather
+than an exact arctangent, which is ~10x slower here.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ class FlowConfig:
             ``torch.load(weights_only=True)``), or None for random initialisation (tests only).
         flow_updates: RAFT refinement iterations (12, torchvision's default).
         batch_size: RAFT frame pairs per forward pass.
-        max_flow: magnitude scale of the colour coding: pixels (float), "clip" or "frame" (module docstring).
+        max_flow: magnitude scale of the colour coding: "frame" (MM-Gesture), "clip" or pixels (module docstring).
         device: "cpu" or "cuda" (RAFT only; DIS always runs on the CPU).
     """
 
@@ -70,7 +75,7 @@ class FlowConfig:
     weights: str | None = "DEFAULT"
     flow_updates: int = 12
     batch_size: int = 4
-    max_flow: float | str = 20.0
+    max_flow: float | str = "frame"
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -103,12 +108,13 @@ def colour_wheel() -> np.ndarray:
 
     Six ramps with 15, 6, 4, 11, 13, 6 steps: red->yellow, yellow->green, green->cyan, cyan->blue, blue->magenta,
     magenta->red (Baker et al. 2007; the step counts give perceptually similar spacing). Each colour has one channel at
-    1, so mixing with white changes saturation only.
+    1, so mixing with white changes saturation only. The moving channel is floor(255 t) / 255 on rising ramps and
+    (255 - floor(255 t)) / 255 on falling ones, as ``flow_viz`` builds it.
     """
     ramps = [(15, 0, 1, +1), (6, 1, 0, -1), (4, 1, 2, +1), (11, 2, 1, -1), (13, 2, 0, +1), (6, 0, 2, -1)]
     rows = []
     for n, full, moving, sign in ramps:
-        t = np.arange(n) / n
+        t = np.floor(255 * np.arange(n) / n) / 255
         block = np.zeros((n, 3))
         block[:, full] = 1.0
         block[:, moving] = t if sign > 0 else 1.0 - t
@@ -117,7 +123,9 @@ def colour_wheel() -> np.ndarray:
 
 
 _WHEEL = colour_wheel()
-_WHEEL32 = (_WHEEL * 255.0).astype(np.float32)
+_WHEEL32 = np.round(_WHEEL * 255.0).astype(np.float32)  # integers, as flow_viz's table
+# flow_viz divides each flow field by its largest magnitude plus this, so a still frame stays white.
+_FRAME_EPS = 1e-5
 
 
 def _scales(flows: np.ndarray, max_flow: float | str) -> np.ndarray:
@@ -125,11 +133,13 @@ def _scales(flows: np.ndarray, max_flow: float | str) -> np.ndarray:
     if not isinstance(max_flow, str):
         return np.full(len(flows), float(max_flow))
     mag2 = np.einsum("thwc,thwc->thw", flows, flows, dtype=np.float64)  # squared magnitudes, no (T,H,W,2) copy
-    peak = np.sqrt(mag2.max(axis=(1, 2)) if max_flow == "frame" else np.full(len(flows), mag2.max()))
+    if max_flow == "frame":
+        return np.sqrt(mag2.max(axis=(1, 2))) + _FRAME_EPS
+    peak = np.full(len(flows), np.sqrt(mag2.max()))
     return np.where(peak > 0, peak, 1.0)
 
 
-def flow_to_color(flow: np.ndarray, max_flow: float = 20.0) -> np.ndarray:
+def flow_to_color(flow: np.ndarray, max_flow: float) -> np.ndarray:
     """Colour-wheel coding of flow fields.
 
     Args:
@@ -156,15 +166,15 @@ def flow_to_color(flow: np.ndarray, max_flow: float = 20.0) -> np.ndarray:
     k1[k1 == ncols] = 0
     col = np.take(_WHEEL32, k0, axis=0) * (1 - f) + np.take(_WHEEL32, k1, axis=0) * f
     col = np.float32(255.0) - rad[:, None] * (np.float32(255.0) - col)
-    return np.clip(col + np.float32(0.5), 0, 255).astype(np.uint8).reshape(*shape, 3)
+    return np.clip(col, 0, 255).astype(np.uint8).reshape(*shape, 3)  # truncation = flow_viz's floor
 
 
-def flow_video(flows: np.ndarray, *, max_flow: float | str = 20.0, num_frames: int | None = None) -> np.ndarray:
+def flow_video(flows: np.ndarray, *, max_flow: float | str = "frame", num_frames: int | None = None) -> np.ndarray:
     """Colour-coded flow video with the last flow duplicated.
 
     Args:
         flows: (N - 1, H, W, 2) flows of an N-frame clip (N - 1 may be 0 if ``num_frames`` is 1).
-        max_flow: pixels, "clip" or "frame" (module docstring).
+        max_flow: "frame" (MM-Gesture), "clip" or pixels (module docstring).
         num_frames: N; defaults to len(flows) + 1.
 
     Returns:
