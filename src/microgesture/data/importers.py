@@ -245,13 +245,13 @@ def _slice_clips(e: VideoEntry, ok: list[tuple], probe: dict | None, cut_clips: 
     if e.skeleton is None:
         msg = (f"no skeleton for video {e.vid} (a <vid>_openpose.csv/.xlsx or a folder of OpenPose JSON frames); "
                "extract one with `microgesture pose`")
-        bad.extend(Skipped(f"{e.vid}_{r.k}", r.where, msg) for r, _, _ in ok)
+        bad.append(Skipped(f"{e.vid}_*", e.where, msg))
         return
     need = max(r.end for r, _, _ in ok) + 1
     try:
         skel, frame_bad = _read_skeleton(e, need, report, counts)
     except RawDataError as err:
-        bad.extend(Skipped(f"{e.vid}_{r.k}", r.where, str(err)) for r, _, _ in ok)
+        bad.append(Skipped(f"{e.vid}_*", "", f"{err} (all {len(ok)} clips of video {e.vid})"))
         return
     clean(skel)
     if probe is not None and e.skeleton.is_file() and probe["num_frames"] != len(skel):

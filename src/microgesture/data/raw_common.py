@@ -27,7 +27,8 @@ class Skipped:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.message}" + (f" (clip {self.clip_id})" if self.clip_id else "")
+        where = f"{self.file}: " if self.file else ""
+        return where + self.message + (f" (clip {self.clip_id})" if self.clip_id else "")
 
 
 @dataclass(frozen=True)
