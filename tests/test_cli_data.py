@@ -78,3 +78,27 @@ def test_bad_raw_data_exits_2_with_the_file_and_row(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "0001_label.csv:line 2: class 40 is not an iMiGUE class" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "ds").exists()
+
+
+def test_import_release_layout_with_a_subject_split_then_check(tmp_path):
+    from fixtures_real import make_release
+
+    raw = make_release(tmp_path / "raw", vids=("371", "372", "373", "374"))
+    args = ["data", "import-imigue", str(raw), str(tmp_path / "ds"), "--split", "subject:0.5,0.25,0.25", "--seed", "2"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "from the original iMiGUE release" in res.output
+    assert "sanitised 160 frames: 2 confidences clamped" in res.output
+    assert "largest per-class share difference" in res.output
+    assert Dataset.open(tmp_path / "ds").header.extra["split"]["seed"] == 2
+    res = runner.invoke(app, ["data", "check", str(tmp_path / "ds")])
+    assert res.exit_code == 0 and "0 errors, 0 warnings" in res.output, res.output
+
+
+def test_release_without_split_exits_2_naming_the_option(tmp_path):
+    from fixtures_real import make_release
+
+    raw = make_release(tmp_path / "raw", vids=("372",))
+    proc = subprocess.run([sys.executable, "-m", "microgesture", "data", "import-imigue", str(raw),
+                           str(tmp_path / "ds")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--split subject:0.7,0.05,0.25" in proc.stderr and "Traceback" not in proc.stderr

@@ -9,13 +9,17 @@ from microgesture.cli.common import UserError, console, data_app, path
 
 @data_app.command("import-imigue")
 def import_imigue_cmd(
-    raw_dir: str = typer.Argument(..., help="Raw iMiGUE folder (MiGA'25 layout); files are found by name below it."),
+    raw_dir: str = typer.Argument(..., help="Raw iMiGUE folder: the original release (Label/, Data/skeleton/raw/) or "
+                                  "the MiGA'25 layout, detected; files are found by name below it."),
     out_dir: str = typer.Argument(..., help="New dataset directory."),
     splits: list[str] = typer.Option(None, "--splits", help="Split list (e.g. iMiGUE_train_clips_list.txt; the split "
                                      "comes from the name) or video_id,split CSV; repeatable. Default: every "
                                      "*list*.txt under RAW_DIR naming train/val/test."),
     subjects: str = typer.Option(None, help="video_id,subject CSV. Default: subjects.csv under RAW_DIR, else "
                                  "subject = video id (a weaker leak check)."),
+    split: str = typer.Option(None, help="Without split lists: a subject-disjoint split, e.g. subject:0.7,0.05,0.25."),
+    seed: int = typer.Option(0, help="Seed of --split (same seed, same split)."),
+    min_confidence: float = typer.Option(0.05, help="Sanitise: points below this confidence become missing."),
     skip_bad: bool = typer.Option(False, help="Write the good clips; list the bad ones in import_report.json."),
     overwrite: bool = typer.Option(False, help="Replace OUT_DIR if it exists."),
     cut_clips: bool = typer.Option(True, "--cut-clips/--no-cut-clips", help="Cut every clip to videos/<clip>.mp4 "
@@ -25,8 +29,8 @@ def import_imigue_cmd(
     frame_size: str = typer.Option("1280x720", help="Header WxH when there are no videos."),
     name: str = typer.Option("imigue", help="Dataset name in the header."),
 ) -> None:
-    """Import raw iMiGUE: <vid>_openpose.xlsx/.csv or <vid>/ JSON frames, <vid>_label.csv, optional <vid>.mp4."""
-    from microgesture.data.importers import import_imigue
+    """Import raw iMiGUE (original release or MiGA'25 layout), sanitising real OpenPose quirks (docs/real_data.md)."""
+    from microgesture.data.importers import SanitisePolicy, import_imigue
 
     try:
         w, h = (int(x) for x in frame_size.lower().split("x"))
@@ -34,8 +38,8 @@ def import_imigue_cmd(
         raise UserError(f"--frame-size {frame_size!r}: expected WxH, e.g. 1280x720") from None
     report = import_imigue(path(raw_dir), path(out_dir), splits=[path(p) for p in splits or []],
                            subjects=path(subjects) if subjects else None, skip_bad=skip_bad, overwrite=overwrite,
-                           cut_clips=cut_clips, fps=fps, frame_size=(w, h), name=name,
-                           log=lambda m: console.print(m, style="dim", highlight=False, soft_wrap=True, markup=False))
+                           cut_clips=cut_clips, fps=fps, frame_size=(w, h), name=name, split=split, seed=seed,
+                           policy=SanitisePolicy(min_confidence=min_confidence))
     console.print(report.summary(), highlight=False, soft_wrap=True, markup=False)
 
 
