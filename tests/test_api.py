@@ -80,3 +80,32 @@ def test_doc_example_runs(run, monkeypatch, capsys):
     exec(compile(block, str(DOC), "exec"), {})
     out = capsys.readouterr().out
     assert "class" in out and "clips" in out
+
+
+def test_predict_command_writes_csv(run, tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from microgesture.cli import app
+    from microgesture.pose import PoseResult
+
+    ds = Dataset.open(run / "data" / "tiny")
+    res = CliRunner().invoke(app, ["predict", str(run / "runs" / "joint"), str(run / "data" / "tiny"), "--split",
+                                   "test", "-o", str(tmp_path / "probs.csv")])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader((tmp_path / "probs.csv").open()))
+    ref = load_predictions(run / "runs" / "joint" / "preds_test.npz")
+    assert [r["id"] for r in rows] == list(ref.clip_ids)
+    assert [r["label"] for r in rows] == [ds.classes[v] for v in ref.labels]
+    np.testing.assert_allclose([[float(r[c]) for c in ds.classes] for r in rows], ref.probs(), atol=1e-5)
+    files = [PoseResult(keypoints=ds.skeleton(c), fps=25.0, frame_size=(320, 180), backend="openpose-json").save(
+        tmp_path / f"{c.clip_id}.npz") for c in ds.split("test")[:2]]
+    res = CliRunner().invoke(app, ["predict", str(run / "runs" / "joint"), *map(str, files), "-o",
+                                   str(tmp_path / "files.csv")])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader((tmp_path / "files.csv").open()))
+    assert [r["id"] for r in rows] == [f.stem for f in files] and "label" not in rows[0]
+    res = CliRunner().invoke(app, ["predict", str(run / "runs" / "joint"), str(tmp_path / "nope.npz"), "-o",
+                                   str(tmp_path / "x.csv")])
+    assert res.exit_code != 0 and not (tmp_path / "x.csv").exists()

@@ -112,3 +112,17 @@ def test_errors_are_named(runs, tmp_path):
         load_exported(tmp_path / "junk.pt")
     with pytest.raises(ExportError, match="missing.pt: exported model not found"):
         load_exported(tmp_path / "missing.pt")
+
+
+def test_export_command(runs, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "model.onnx"
+    res = subprocess.run([sys.executable, "-m", "microgesture", "export", str(runs / "joint-dstcnn"), "--format",
+                          "torchscript", "-o", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert load_exported(out).classes == ("class0", "class1", "class2")  # read by content, whatever the suffix
+    res = subprocess.run([sys.executable, "-m", "microgesture", "export", str(runs / "joint-dstcnn"), "--format",
+                          "tflite", "-o", str(tmp_path / "m")], capture_output=True, text=True)
+    assert res.returncode == 2 and "--format must be one of torchscript, onnx" in res.stderr

@@ -24,7 +24,7 @@ import numpy as np
 
 from microgesture.data.format import Clip, DatasetHeader
 
-__all__ = ["load", "Predictor", "OneClip", "PredictError", "VIDEO_SUFFIXES"]
+__all__ = ["load", "Predictor", "OneClip", "PredictError", "VIDEO_SUFFIXES", "write_probs_csv"]
 
 log = logging.getLogger(__name__)
 
@@ -265,3 +265,24 @@ def load(path: str | os.PathLike) -> Predictor:
     from microgesture.train import load_checkpoint
 
     return Predictor(load_checkpoint(path), source=str(path))
+
+
+def write_probs_csv(path: str | os.PathLike, ids: Sequence[str], probs: np.ndarray, classes: Sequence[str], *,
+                    labels: Sequence[int] | None = None) -> Path:
+    """Write ``id,[label,]prediction,<class 1>,...,<class K>`` rows (probabilities) atomically; returns the path.
+
+    ``label`` and ``prediction`` are class names (an unknown label, -1, is left empty).
+    """
+    import csv
+    import io
+
+    from microgesture.atomic import write_text
+
+    probs = np.asarray(probs, np.float64)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", *(["label"] if labels is not None else []), "prediction", *classes])
+    for i, cid in enumerate(ids):
+        lab = [] if labels is None else [classes[labels[i]] if labels[i] >= 0 else ""]
+        w.writerow([cid, *lab, classes[int(probs[i].argmax())], *(f"{v:.6g}" for v in probs[i])])
+    return write_text(path, buf.getvalue())

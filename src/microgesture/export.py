@@ -203,7 +203,9 @@ class ExportedModel:
         self.path = Path(path)
         if not self.path.is_file():
             raise ExportError(f"{self.path}: exported model not found")
-        if self.path.suffix == ".onnx":
+        with open(self.path, "rb") as f:
+            zipped = f.read(2) == b"PK"  # TorchScript files are zip archives; ONNX files are protobuf
+        if not zipped and self.path.suffix != ".pt":
             self._run, meta = _onnx_runner(self.path, threads)
         else:
             files = {f"{META_KEY}.json": ""}

@@ -14,7 +14,7 @@ import sys
 from microgesture.cli.common import UserError, app, console, data_app, setup_logging
 
 # Importing a command module registers its commands; this order is the order of ``microgesture --help``.
-for _name in ("info", "fuse", "train", "extract", "data", "run", "detect"):
+for _name in ("info", "fuse", "train", "extract", "data", "run", "detect", "predict", "export"):
     importlib.import_module(f"microgesture.cli.{_name}")
 
 __all__ = ["app", "data_app", "main", "UserError"]
