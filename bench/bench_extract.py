@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python bench/bench_extract.py [--size 320x180] [--frames 100] [--threads 1]
        [--skip raft_small,raft_large,depth,e2e]
+       .venv/bin/python bench/bench_extract.py --taylor-variants [--golden ../shared/golden/mmgesture_taylor.npz]
 
 Input is a synthetic clip (smooth background, two textured patches moving 1-3 px per frame, Gaussian noise sigma 2,
 as a stand-in for a static-camera interview shot), passed once through H.264 (crf 23) and decoded, as extraction
@@ -10,6 +11,10 @@ sees real clips. Extractor speed does not depend on content; disk cost does.
 * "extract": the extractor alone on decoded frames in memory, frames/s of input.
 * "end to end": ``run_extraction`` on a small dataset (decode + extract + H.264 encode, one process).
 * "disk": bytes of the H.264 outputs (crf 23, microgesture's write_video) per 1,000 output frames.
+
+``--taylor-variants`` prints instead how far the Taylor options move the uint8 output from the default (MM-Gesture's
+computation) on the synthetic clip: per-channel scaling, unrounded gray, float16 arithmetic (the authors' GPU
+default); with ``--golden`` also the default's distance to the authors' output stored in that file.
 
 RAFT and depth use randomly initialised weights: speed only (the network cost is the same as with trained weights).
 Depth uses the Depth-Anything-Small architecture (ViT-S/14 DINOv2 + DPT head, transformers' default
@@ -92,6 +97,36 @@ def end_to_end(modality: str, config, clip: np.ndarray, tmp: Path, clips: int = 
     return rep.frames / dt, nbytes / nframes * 1000
 
 
+def taylor_variants(clip: np.ndarray, golden: str | None) -> None:
+    """Print level differences between Taylor variants (see the module docstring)."""
+    import torch
+
+    from microgesture.extract.taylor import quantize, rgb_to_gray, taylor_float
+
+    def levels(a: torch.Tensor, b: torch.Tensor) -> str:
+        d = (a.to(torch.int32) - b.to(torch.int32)).abs().float()
+        over = float((d > 1).float().mean())
+        return f"max {int(d.max()):3d}  mean {float(d.mean()):6.3f}  pixels > 1 level {over:6.2%}"
+
+    g = rgb_to_gray(torch.from_numpy(clip))
+    f = taylor_float(g)
+    ref = quantize(f)
+    print(f"# Taylor K=3 L=6 on the {clip.shape[2]}x{clip.shape[1]} synthetic clip, {len(ref)} output frames; "
+          "uint8 levels vs the default (frame scale, 8-bit gray, float32)")
+    print(f"{'scale=channel':30s} {levels(quantize(f, 'channel'), ref)}")
+    unrounded = taylor_float(rgb_to_gray(torch.from_numpy(clip), gray="float"))
+    print(f"{'gray=float':30s} {levels(quantize(unrounded), ref)}")
+    print(f"{'float16 arithmetic':30s} {levels(quantize(taylor_float(g.half()).float()), ref)}")
+    if golden:
+        with np.load(golden) as z:
+            got = taylor_float(torch.from_numpy(z["gray"]))
+            want_f, want_q = torch.from_numpy(z["taylor_float"]), torch.from_numpy(z["taylor_uint8"])
+        print(f"# golden {golden}: the authors' float32 loop on its own gray input")
+        print(f"{'float, max abs difference':30s} {float((got - want_f).abs().max()):.2e}")
+        print(f"{'uint8, scale=frame (default)':30s} {levels(quantize(got), want_q)}")
+        print(f"{'uint8, scale=channel':30s} {levels(quantize(got, 'channel'), want_q)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", default="320x180", help="WxH of the synthetic clip")
@@ -100,6 +135,8 @@ def main() -> None:
     ap.add_argument("--skip", default="", help="comma-separated: raft_small, raft_large, depth, e2e")
     ap.add_argument("--depth-frames", type=int, default=2, help="frames for the depth timing")
     ap.add_argument("--raft-frames", type=int, default=9, help="frames for the RAFT timings")
+    ap.add_argument("--taylor-variants", action="store_true", help="only compare Taylor options (no timings)")
+    ap.add_argument("--golden", default=None, help="with --taylor-variants: an npz of the authors' Taylor output")
     args = ap.parse_args()
 
     import cv2
@@ -113,6 +150,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as d:  # H.264 round trip: extractors see decoded frames, as in a real run
         clip = read_video(write_video(Path(d) / "src.mp4", synth_clip(args.frames, h, w)))
+    if args.taylor_variants:
+        taylor_variants(clip, args.golden)
+        return
     print(f"# {w}x{h}, {args.frames}-frame synthetic clip, {args.threads} thread(s), cpu_count={os.cpu_count()}, "
           f"torch {torch.__version__}, OpenCV {cv2.__version__}, load average {os.getloadavg()[0]:.2f} (start)")
     print(f"{'what':42s} {'frames/s':>10s} {'MB / 1000 frames':>17s}")

@@ -1,4 +1,5 @@
 import json
+import logging
 import os
 
 import numpy as np
@@ -186,3 +187,16 @@ def test_helpers():
     assert make_config("flow", method="raft_small", weights=None).weights == "DEFAULT"  # None = keep the default
     with pytest.raises(ExtractError, match="unknown modality"):
         make_config("audio")
+
+
+def test_default_log_goes_to_the_logger_and_json_is_written_atomically(dataset, caplog):
+    with caplog.at_level(logging.INFO, logger="microgesture.extract"):
+        rep = run_extraction(dataset, "taylor", TaylorConfig(), RunConfig(shard=0, num_shards=4))
+    assert rep.done == ["a"]
+    assert any("taylor shard 0/4: done 1" in r.getMessage() for r in caplog.records)
+    assert json.loads(rep.report_path.read_text())["done"] == ["a"]
+    assert not list((dataset / "taylor").glob(".*"))  # atomic.write_json's temporaries are gone
+    # The column helpers live in extract.column; the runner re-exports them.
+    from microgesture.extract import column, runner
+
+    assert runner.update_column is column.update_column and runner.merge is column.merge

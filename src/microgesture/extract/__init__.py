@@ -9,12 +9,12 @@ Layout on disk, for modality ``m`` of a dataset directory ``DATASET``::
 
 The column is always rebuilt from the files present on disk, under a lock file (``DATASET/.clips.csv.lock``), at the
 end of every shard run and by ``microgesture extract m DATASET --merge``; so shards running at the same time never
-lose each
-other's updates, and whichever shard finishes last (or one merge after a job array) leaves the full column.
+lose each other's updates, and whichever shard finishes last (or one merge after a job array) leaves the full column.
 
 This module is light (no torch); the extractors live in :mod:`microgesture.extract.taylor`,
-:mod:`~microgesture.extract.flow`,
-:mod:`~microgesture.extract.depth` and the batch job in :mod:`microgesture.extract.runner`.
+:mod:`~microgesture.extract.flow` and :mod:`~microgesture.extract.depth`, the batch job in
+:mod:`microgesture.extract.runner` and the clips.csv column with its lock in :mod:`microgesture.extract.column`.
+How each modality compares with MM-Gesture's own tools is in ``docs/deviations.md``.
 """
 
 from __future__ import annotations

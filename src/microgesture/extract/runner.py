@@ -11,33 +11,29 @@ Scripts that call this with ``workers > 1`` need the ``if __name__ == "__main__"
 spawned, not forked).
 
 At the end the ``<modality>_path`` column of clips.csv is rebuilt from the files on disk under a lock file
-(:func:`update_column`), so concurrent shards never clobber each other and the last one leaves the full column;
-:func:`merge` does only that step plus a summary of the shard reports (``microgesture extract MODALITY DATASET
---merge``).
-The lock is ``fcntl.lockf`` on ``DATASET/.clips.csv.lock`` (POSIX record locks, which NFS supports through its lock
-manager); the clip table is written with :func:`microgesture.data.format.rewrite_clips` (atomic replace).
+(:func:`microgesture.extract.column.update_column`, re-exported here with :func:`merge` and :func:`dataset_lock`).
 """
 
 from __future__ import annotations
 
-import fcntl
 import glob
 import json
+import logging
 import os
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from microgesture.data.format import Clip, Dataset, rewrite_clips
+from microgesture.atomic import write_json
+from microgesture.data.format import Clip, Dataset
 from microgesture.data.video import read_video, write_video
 from microgesture.extract import MODALITIES, modality_column, output_relpath
+from microgesture.extract.column import MergeSummary, dataset_lock, merge, update_column
 from microgesture.extract.depth import DepthConfig
 from microgesture.extract.flow import FlowConfig
 from microgesture.extract.taylor import TaylorConfig
@@ -58,8 +54,9 @@ __all__ = [
     "dataset_lock",
 ]
 
+logger = logging.getLogger(__name__)
 CONFIGS: dict[str, type] = {"taylor": TaylorConfig, "flow": FlowConfig, "depth": DepthConfig}
-LOCK_FILE, META_FILE = ".clips.csv.lock", "extract.json"
+META_FILE = "extract.json"
 # How the derived video's frames line up with the clip's N frames (written to extract.json for loaders).
 FRAMES_NOTE = {
     "taylor": "N - window + 1 frames; frame i summarises clip frames [i, i + window)",
@@ -121,17 +118,6 @@ class ExtractReport:
         return d
 
 
-@dataclass
-class MergeSummary:
-    """Result of :func:`merge`: the column's coverage and the failures the shard reports list."""
-
-    modality: str
-    present: int
-    missing: list[str]
-    failed: dict[str, str]
-    reports: list[Path]
-
-
 def parse_shard(spec: str) -> tuple[int, int]:
     """ "I/N" -> (I, N), 0-based I."""
     try:
@@ -183,38 +169,6 @@ def shard_clips(clips: list[Clip], shard: int, num_shards: int) -> list[Clip]:
     return [c for k, c in enumerate(clips) if k % num_shards == shard]
 
 
-@contextmanager
-def dataset_lock(root: Path) -> Iterator[None]:
-    """Exclusive lock on the dataset's clip table, shared by all processes and machines that see ``root``."""
-    with open(Path(root) / LOCK_FILE, "a+") as fh:
-        fcntl.lockf(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.lockf(fh, fcntl.LOCK_UN)
-
-
-def update_column(root: str | os.PathLike, modality: str) -> tuple[int, list[str]]:
-    """Rebuild ``<modality>_path`` in clips.csv from the files on disk, under the lock.
-
-    Returns:
-        (number of clips with an output, ids of clips without one).
-    """
-    root = Path(root)
-    col = modality_column(modality)
-    with dataset_lock(root):
-        ds = Dataset.open(root)  # re-read under the lock: other columns written meanwhile are kept
-        new, missing = [], []
-        for c in ds.clips:
-            rel = output_relpath(modality, c.clip_id)
-            have = (root / rel).is_file()
-            if not have:
-                missing.append(c.clip_id)
-            new.append(replace(c, extra={**c.extra, col: rel if have else ""}))
-        rewrite_clips(ds, new)
-    return len(new) - len(missing), missing
-
-
 def _check_settings(root: Path, modality: str, config: Any, overwrite: bool) -> None:
     """Refuse to mix outputs made with different settings; record the settings in extract.json."""
     out_dir = root / modality
@@ -234,13 +188,7 @@ def _check_settings(root: Path, modality: str, config: Any, overwrite: bool) -> 
                 )
         meta = {"modality": modality, "column": modality_column(modality), "settings": settings,
                 "frames": FRAMES_NOTE[modality]}
-        _write_json(meta_path, meta)
-
-
-def _write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
-    os.replace(tmp, path)
+        write_json(meta_path, meta)
 
 
 # -- per-clip work (module level so worker processes can run it) ------------------------------------------------------
@@ -303,10 +251,6 @@ def _worker_job(job: _Job) -> tuple[str, str | None, int, float]:
     return _extract_one(_WORKER["extractor"], job)
 
 
-def _default_log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 def run_extraction(root: str | os.PathLike, modality: str, config: Any = None, run: RunConfig | None = None, *,
                    extractor: Callable[[np.ndarray], np.ndarray] | None = None,
                    log: Callable[[str], None] | None = None) -> ExtractReport:
@@ -318,14 +262,14 @@ def run_extraction(root: str | os.PathLike, modality: str, config: Any = None, r
         config: the modality's config (default settings if None).
         run: shard, workers, overwrite, crf.
         extractor: a ready callable to use instead of building one from ``config`` (needs ``workers == 1``).
-        log: where progress and failures go (default: stderr).
+        log: where progress and failures go (default: this module's logger, at INFO).
 
     Returns:
         The report (also written to ``DATASET/<modality>/report-<I>of<N>.json``).
     """
     root = Path(root)
     run = run or RunConfig()
-    log = log or _default_log
+    log = log or logger.info
     if modality not in CONFIGS:
         raise ExtractError(f"unknown modality {modality!r}; choose one of {', '.join(MODALITIES)}")
     config = config if config is not None else CONFIGS[modality]()
@@ -397,33 +341,8 @@ def run_extraction(root: str | os.PathLike, modality: str, config: Any = None, r
     rep.report_path = root / modality / f"report-{run.shard}of{run.num_shards}.json"
     rep.column_present, missing = update_column(root, modality)
     rep.column_total = rep.column_present + len(missing)
-    _write_json(rep.report_path, rep.to_json())
+    write_json(rep.report_path, rep.to_json())
     log(f"{tag}: done {len(rep.done)}, skipped {rep.skipped}, failed {len(rep.failed)} "
         f"({rep.frames} frames in {rep.seconds:.1f} s); column {modality_column(modality)}: "
         f"{rep.column_present}/{rep.column_total} clips; report {rep.report_path}")
     return rep
-
-
-def merge(root: str | os.PathLike, modality: str, *, log: Callable[[str], None] | None = None) -> MergeSummary:
-    """Rebuild the modality column from disk and summarise the shard reports (after a job array)."""
-    root = Path(root)
-    log = log or _default_log
-    present, missing = update_column(root, modality)
-    reports = sorted((root / modality).glob("report-*of*.json"))
-    failed: dict[str, str] = {}
-    still_missing = set(missing)
-    for p in reports:
-        try:
-            for cid, err in json.loads(p.read_text()).get("failed", {}).items():
-                if cid in still_missing:
-                    failed[cid] = err
-        except (json.JSONDecodeError, AttributeError) as e:
-            log(f"{p}: unreadable report ({e}); skipped")
-    log(f"{modality} merge: column {modality_column(modality)} has {present}/{present + len(missing)} clips "
-        f"from {len(reports)} shard report(s)")
-    for cid, err in sorted(failed.items()):
-        log(f"{modality} merge: FAILED {cid}: {err}")
-    never = [c for c in missing if c not in failed]
-    if never:
-        log(f"{modality} merge: {len(never)} clip(s) not attempted yet, e.g. {', '.join(never[:5])}")
-    return MergeSummary(modality=modality, present=present, missing=missing, failed=failed, reports=reports)
