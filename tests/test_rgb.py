@@ -333,16 +333,17 @@ def test_each_video_branch_trains_a_step(name, all_modalities, tmp_path):
     assert p.logits.shape == (3, 3) and np.isfinite(p.logits).all()
 
 
-def test_init_from_another_class_count(tmp_path, capsys):
+def test_init_from_another_class_count(tmp_path, caplog):
     from microgesture.train import BranchModule, _init_from, fit, load_checkpoint
 
     src = make_video_dataset(tmp_path / "three", num_classes=3)
     dst = make_video_dataset(tmp_path / "four", num_classes=4, seed=1)
     fit(_fit_cfg("rgb-r2plus1d", src), out=tmp_path / "a", progress=False)
-    capsys.readouterr()
+    caplog.clear()
     cfg = _fit_cfg("rgb-r2plus1d", dst, init_from=str(tmp_path / "a"))
-    fit(cfg, out=tmp_path / "b", progress=False)
-    said = capsys.readouterr().out
+    with caplog.at_level("INFO", logger="microgesture"):
+        fit(cfg, out=tmp_path / "b", progress=False)
+    said = caplog.text
     assert "re-initialised 2 tensors" in said and "model.fc.weight" in said and "target classes: 4" in said
     # right after the transfer (before any step): the backbone is the source's, the head is new
     source = load_checkpoint(tmp_path / "a").state_dict()

@@ -40,11 +40,11 @@ def test_fit_writes_run_and_predictions(tiny_dataset, tmp_path):
     assert ck["microgesture"]["config"]["input"]["layout"] == "mmg36"
 
 
-def test_slow_backbone_from_scratch_is_warned_and_train_predictions_optional(tiny_dataset, tmp_path, capsys):
+def test_slow_backbone_from_scratch_is_warned_and_train_predictions_optional(tiny_dataset, tmp_path, caplog):
     cfg = _cfg(tiny_dataset, optim={"backbone_lr_mult": 0.1},
                train={"epochs": 1, "limit_train_batches": 1, "predict_train": False})
     m = fit(cfg, out=tmp_path / "run", progress=False)
-    assert "backbone_lr_mult=0.1 with a randomly initialised backbone" in capsys.readouterr().out
+    assert "backbone_lr_mult=0.1 with a randomly initialised backbone" in caplog.text
     assert "train" not in m and not (tmp_path / "run/preds_train.npz").exists()
     assert (tmp_path / "run/preds_test.npz").exists()
 

@@ -15,7 +15,7 @@ Example::
     det = OnlineDetector("runs/joint", window=2.0, stride=0.5, fps=25)
     for kp in frames:              # (137, 3) each
         for e in det.push(kp):
-            print(e.start_s, e.end_s, e.name)
+            show(e.start_s, e.end_s, e.name)
     for e in det.flush():
         ...
 """

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -39,14 +40,14 @@ from typing import Any
 
 import numpy as np
 import yaml
-from rich.console import Console
 
+from microgesture.atomic import write_text
 from microgesture.config import merge
 
-__all__ = ["ExperimentConfig", "load_experiment", "run_experiment", "CONFIG_DIR"]
+__all__ = ["ExperimentConfig", "load_experiment", "run_experiment", "summary_rows", "summary_table", "CONFIG_DIR"]
 
 CONFIG_DIR = Path(__file__).parent / "configs"
-console = Console(stderr=True)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,7 +113,7 @@ def _done(stage_dir: Path, key: str) -> bool:
 
 def _mark(stage_dir: Path, key: str, **info: Any) -> None:
     stage_dir.mkdir(parents=True, exist_ok=True)
-    (stage_dir / "stage.json").write_text(json.dumps({"key": key, "finished": time.time(), **info}, indent=1) + "\n")
+    write_text(stage_dir / "stage.json", json.dumps({"key": key, "finished": time.time(), **info}, indent=1) + "\n")
 
 
 # -- stages -------------------------------------------------------------------------------------------------------
@@ -130,17 +131,17 @@ def _stage_data(exp: ExperimentConfig, out: Path) -> Path:
     key = _digest({"synth": s, "version": 1})
     root = stage / "dataset"
     if _done(stage, key) and root.is_dir():
-        console.print(f"[dim]data: cached synthetic '{s['preset']}' dataset at {root}[/]")
+        log.info("data: cached synthetic %r dataset at %s", s["preset"], root)
         return root
     from microgesture.data.synth import generate
 
-    console.print(f"[bold]data[/]: generating the synthetic benchmark (preset {s['preset']}, seed {s['seed']})")
+    log.info("data: generating the synthetic benchmark (preset %s, seed %s)", s["preset"], s["seed"])
     t0 = time.time()
     if root.exists():
         shutil.rmtree(root)
     from microgesture.progress import progress_bar
 
-    with progress_bar("data: recordings", console=console) as tick:
+    with progress_bar("data: recordings") as tick:
         generate(root, preset=s["preset"], seed=int(s["seed"]), video=bool(s["video"]), workers=workers,
                  progress=tick)
     _mark(stage, key, seconds=time.time() - t0)
@@ -206,15 +207,15 @@ def _stage_train(exp: ExperimentConfig, out: Path, dataset: Path, *, tag: str,
         key = _digest(keyed)
         runs[name] = run
         if _done(run, key):
-            console.print(f"[dim]{tag}/{name}: cached ({cfg.branch})[/]")
+            log.info("%s/%s: cached (%s)", tag, name, cfg.branch)
             continue
         pending = run / "stage.pending.json"
         resume = pending.is_file() and json.loads(pending.read_text()).get("key") == key
         if run.exists() and not resume:
             shutil.rmtree(run)
         run.mkdir(parents=True, exist_ok=True)
-        pending.write_text(json.dumps({"key": key}) + "\n")
-        console.print(f"[bold]{tag}/{name}[/]: training {cfg.branch}" + (" (resuming)" if resume else ""))
+        write_text(pending, json.dumps({"key": key}) + "\n")
+        log.info("%s/%s: training %s%s", tag, name, cfg.branch, " (resuming)" if resume else "")
         t0 = time.time()
         fit(cfg, out=run, resume=resume)
         pending.unlink()
@@ -236,13 +237,13 @@ def _stage_fuse(exp: ExperimentConfig, out: Path, runs: dict[str, Path], *, tag:
     key = _digest({"fusion": exp.fusion, "val": [_file_digest(p) for p in val] if has_val else None,
                    "test": [_file_digest(p) for p in test] if has_test else None})
     if _done(stage, key):
-        console.print(f"[dim]{tag}: cached[/]")
+        log.info("%s: cached", tag)
         return stage, json.loads((stage / "metrics.json").read_text())
     if len(names) < 2:
         methods = [m for m in methods if m != "stacking"]
     cfg_keys = set(FusionConfig.__dataclass_fields__)
     fc = FusionConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in f.items() if k in cfg_keys})
-    console.print(f"[bold]{tag}[/]: fusing {', '.join(names)} ({', '.join(methods)})")
+    log.info("%s: fusing %s (%s)", tag, ", ".join(names), ", ".join(methods))
     metrics = fuse_files(val if has_val else None, test if has_test else None, methods=methods, out=stage, config=fc,
                          names=names)
     _mark(stage, key, methods=methods)
@@ -259,10 +260,10 @@ def _stage_pseudo(exp: ExperimentConfig, out: Path, dataset: Path, fusion_dir: P
     key = _digest({"pseudo": p, "preds": _file_digest(fused_test), "data": dataset_fingerprint(dataset)})
     root = stage / "dataset"
     if _done(stage, key) and root.is_dir():
-        console.print("[dim]pseudo: cached[/]")
+        log.info("pseudo: cached")
         return root
-    console.print(f"[bold yellow]pseudo-label[/]: TRANSDUCTIVE -- adding confident test clips (max fused probability "
-                  f"> {p.get('threshold', 0.65)}) to training, as AIM's CMPL does")
+    log.warning("pseudo-label: TRANSDUCTIVE -- adding confident test clips (max fused probability > %s) to training, "
+                "as AIM's CMPL does", p.get("threshold", 0.65))
     import warnings
 
     from microgesture.pseudo import TransductiveWarning
@@ -292,7 +293,7 @@ def run_experiment(exp: ExperimentConfig, *, out: str | Path) -> dict:
         _retrain_names(exp)  # a typo here should fail before hours of training, not after
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "experiment.yaml").write_text(yaml.safe_dump(exp.__dict__, sort_keys=False))
+    write_text(out / "experiment.yaml", yaml.safe_dump(exp.__dict__, sort_keys=False))
     t0 = time.time()
     dataset = _stage_data(exp, out)
     runs = _stage_train(exp, out, dataset, tag="branches")
@@ -316,7 +317,7 @@ def run_experiment(exp: ExperimentConfig, *, out: str | Path) -> dict:
         from microgesture.study_report import write_study_report
 
         summary["report"] = [str(x) for x in write_study_report(exp, out, summary)]
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
+    write_text(out / "summary.json", json.dumps(summary, indent=1, default=str) + "\n")
     return summary
 
 
@@ -345,7 +346,8 @@ def _fmt(x: float | None) -> str:
     return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.2f}"
 
 
-def print_summary(summary: dict) -> None:
+def summary_table(summary: dict):
+    """A rich Table of :func:`summary_rows` (the CLI prints it)."""
     from rich.table import Table
 
     t = Table(title=f"{summary['name']}: top-1 / macro-F1 (%)")
@@ -353,7 +355,4 @@ def print_summary(summary: dict) -> None:
         t.add_column(c, justify="left" if c.startswith("model") else "right", no_wrap=c.startswith("model"))
     for _, name, *vals in summary_rows(summary):
         t.add_row(name, *(_fmt(v) for v in vals))
-    Console().print(t)
-    if summary.get("transductive"):
-        Console().print("[yellow]rows marked +pl used pseudo-labelled test clips in training: transductive[/]")
-    Console().print(f"wall time {summary['seconds']:.0f} s; report: {', '.join(summary.get('report', []))}")
+    return t

@@ -14,6 +14,7 @@ matches an uninterrupted one.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import platform
 import sys
@@ -45,6 +46,7 @@ from microgesture.predictions import Predictions, save_predictions
 __all__ = ["resolve_config", "fit", "evaluate", "predict", "load_checkpoint", "BranchModule"]
 
 
+log = logging.getLogger(__name__)
 _HEAD_PREFIXES = ("model.fc.", "model.head.")  # the classifier, by model family (ResNet-like: fc, Swin: head)
 
 
@@ -357,11 +359,11 @@ def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = 
                                                or cfg.model.get("init_rgb") or cfg.model.get("init_pose")):
         # the transfer recipes' slow backbone, on a random backbone, barely trains (a 5-epoch tiny Swin stayed at
         # the majority class); said, not changed, so a config means what it says
-        print(f"warning: optim.backbone_lr_mult={cfg.optim.backbone_lr_mult} with a randomly initialised backbone "
-              "(no pretrained weights, no init_from): that multiplier is meant for transfer; from scratch, "
-              "--set optim.backbone_lr_mult=1")
+        log.warning("optim.backbone_lr_mult=%s with a randomly initialised backbone (no pretrained weights, no "
+                    "init_from): that multiplier is meant for transfer; from scratch, --set optim.backbone_lr_mult=1",
+                    cfg.optim.backbone_lr_mult)
     for line in module.model.load_sources() if hasattr(module.model, "load_sources") else []:
-        print(line)  # models that start from other runs named in their config (RGBPoseConv3D's two pathways)
+        log.info(line)  # models that start from other runs named in their config (RGBPoseConv3D's two pathways)
     if hasattr(module.pipeline, "set_run_dir"):  # pipelines that write run files (RGB: skipped_clips.jsonl)
         module.pipeline.set_run_dir(out)
     weights = sqrt_sampler_weights([c.label for c in train_clips], len(ds.classes)) if cfg.loss.sampler == "sqrt" \
@@ -442,9 +444,8 @@ def _init_from(module: BranchModule, path: str) -> None:
     if skipped:
         why = "the classifier (other classes) and tensors whose shape or name differ" if other_task else \
             "tensors whose shape or name differ"
-        print(f"init-from {path}: re-initialised {len(skipped)} tensors: {why} "
-              f"(e.g. {', '.join(skipped[:3])}); source classes: {len(src_classes)}, "
-              f"target classes: {len(module.classes)}")
+        log.info("init-from %s: re-initialised %d tensors: %s (e.g. %s); source classes: %d, target classes: %d",
+                 path, len(skipped), why, ", ".join(skipped[:3]), len(src_classes), len(module.classes))
 
 
 def predict(module: BranchModule, ds: Dataset, clips: list[Clip], *, batch_size: int = 16,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from microgesture.cli.common import UserError, app, path
+from microgesture.cli.common import UserError, app, path, show
 
 
 @app.command("run")
@@ -15,14 +15,14 @@ def run_cmd(
 ) -> None:
     """Run a whole study: branches, fusion, pseudo-labelling if asked, report. Reruns skip finished stages."""
     from microgesture.config import parse_overrides
-    from microgesture.runner import load_experiment, print_summary, run_experiment
+    from microgesture.runner import load_experiment, run_experiment
 
     try:
         exp = load_experiment(experiment, parse_overrides(set_))
     except ValueError as e:
         raise UserError(str(e)) from None
     summary = run_experiment(exp, out=path(out or f"runs/{exp.name}"))
-    print_summary(summary)
+    _print_summary(summary)
 
 
 @app.command("demo")
@@ -34,9 +34,18 @@ def demo_cmd(
 ) -> None:
     """Generate the synthetic benchmark and run the demo study (configs/demo.yaml) end to end."""
     from microgesture.config import merge, parse_overrides
-    from microgesture.runner import load_experiment, print_summary, run_experiment
+    from microgesture.runner import load_experiment, run_experiment
 
     over = merge({"seed": seed, "dataset": {"synth": {"preset": preset, "seed": seed}}}, parse_overrides(set_))
     exp = load_experiment("demo", over)
     summary = run_experiment(exp, out=path(out))
-    print_summary(summary)
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict) -> None:
+    from microgesture.runner import summary_table
+
+    show(summary_table(summary))
+    if summary.get("transductive"):
+        show("[yellow]rows marked +pl used pseudo-labelled test clips in training: transductive[/]")
+    show(f"wall time {summary['seconds']:.0f} s; report: {', '.join(summary.get('report', []))}")

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,8 @@ from microgesture.data.format import Clip, Dataset, DatasetError
 from microgesture.data.geometry import Box, View, keypoint_box, random_resized_crop
 from microgesture.data.skeleton import uniform_indices, view_indices
 from microgesture.data.video import VideoError, probe_video, read_frames
+
+log = logging.getLogger(__name__)
 
 __all__ = ["RGBInputConfig", "RGBPipeline", "KINETICS_MEAN", "KINETICS_STD", "IMAGENET_MEAN", "IMAGENET_STD",
            "SKIP_REPORT"]
@@ -272,7 +274,7 @@ class RGBPipeline:
         rec = {"clip_id": clip.clip_id, "dataset": str(ds.root), "column": self.cfg.video_column,
                "error": str(err), "replaced_by": other.clip_id if other else None,
                "action": "trained on replaced_by" if other else "train-split prediction from black frames"}
-        print(f"on_error=skip: clip {clip.clip_id} unreadable ({err}); {rec['action']}", file=sys.stderr)
+        log.warning("on_error=skip: clip %s unreadable (%s); %s", clip.clip_id, err, rec["action"])
         if self.run_dir is not None:
             # one short line per write with O_APPEND: data-loader workers can share the file
             with open(self.run_dir / SKIP_REPORT, "a") as fh:
