@@ -16,6 +16,7 @@ over time instead of jumping to whoever has the largest box in one frame.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -96,13 +97,20 @@ def sanitise(a: np.ndarray, frame_size: tuple[int, int], policy: SanitisePolicy 
     return a
 
 
-def _position(p: np.ndarray) -> np.ndarray | None:
-    """A person's position: median of the confident upper-body points, else of all confident points."""
-    for sel in (p[_UPPER_BODY], p):
-        ok = sel[:, 2] > 0
-        if ok.any():
-            return np.median(sel[ok, :2], axis=0)
-    return None
+def _positions(ps: np.ndarray) -> np.ndarray:
+    """(N, V, 3) people -> (N, 2) positions: median of the confident upper-body points, else of all confident points;
+    NaN for a person with no confident point."""
+    pos = np.full((len(ps), 2), np.nan, np.float32)
+    for sel in (_UPPER_BODY, slice(None)):
+        todo = np.flatnonzero(np.isnan(pos[:, 0]))
+        if not len(todo):
+            break
+        part = ps[todo][:, sel]
+        xy = np.where(part[..., 2:3] > 0, part[..., :2], np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows stay NaN
+            pos[todo] = np.nanmedian(xy, axis=1)
+    return pos
 
 
 def track_subject(people: dict[int, list[np.ndarray]], num_frames: int, num_joints: int) -> tuple[np.ndarray, int]:
@@ -112,26 +120,30 @@ def track_subject(people: dict[int, list[np.ndarray]], num_frames: int, num_join
         people: frame index -> that frame's (V, 3) person arrays (frames absent or empty have nobody).
     """
     out = np.zeros((num_frames, num_joints, 3), np.float32)
-    singles = [pos for t in sorted(people) if len(people[t]) == 1 and (pos := _position(people[t][0])) is not None]
-    last = np.median(np.stack(singles), axis=0) if singles else None
+    single_t = [t for t in sorted(people) if len(people[t]) == 1]
+    if single_t:
+        out[single_t] = np.stack([people[t][0] for t in single_t])
+    pos_single = dict(zip(single_t, _positions(out[single_t]), strict=True))
+    valid = [q for q in pos_single.values() if not np.isnan(q[0])]
+    last = np.median(np.stack(valid), axis=0) if valid else None
     multi = 0
     for t in sorted(people):
         persons = people[t]
-        if not persons:
-            continue
         if len(persons) == 1:
-            choice = persons[0]
-        else:
+            here = pos_single[t]
+        elif persons:
             multi += 1
-            pos = [_position(p) for p in persons]
+            pos = _positions(np.stack(persons))
             if last is None:  # nobody seen alone yet: the largest box of confident points
-                choice = max(persons, key=_box_area)
+                i = max(range(len(persons)), key=lambda k: _box_area(persons[k]))
             else:
-                dist = [np.inf if q is None else float(np.hypot(*(q - last))) for q in pos]
-                choice = persons[int(np.argmin(dist))]
-        out[t] = choice
-        here = _position(choice)
-        if here is not None:
+                dist = np.hypot(*(pos - last).T)
+                i = int(np.argmin(np.where(np.isnan(dist), np.inf, dist)))
+            out[t] = persons[i]
+            here = pos[i]
+        else:
+            continue
+        if not np.isnan(here[0]):
             last = here
     return out, multi
 
