@@ -354,3 +354,15 @@ def test_no_point_outside_the_frame_has_confidence(tmp_path):
     assert (s[..., 0][seen] >= 0).all() and (s[..., 1][seen] >= 0).all()
     assert (s[..., 0][seen] <= w - 1).all() and (s[..., 1][seen] <= h - 1).all()
     assert not [p for p in check_dataset(ds, videos=False) if p.severity == "error"]
+
+
+@pytest.mark.parametrize("fmt", ["microgesture", "imigue-raw"])
+def test_a_killed_runs_temporary_is_swept(tmp_path, fmt):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f".out.tmp-{int(dead.stdout)}"  # what a killed `data synth` leaves (atomic.temp_sibling)
+    (left / "videos").mkdir(parents=True)
+    generate(tmp_path / "out", preset=NANO, seed=0, video=False, format=fmt)
+    assert not left.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -1,0 +1,147 @@
+"""Presets and the plan of a synthetic benchmark: subjects, splits, and the labels of each recording."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from microgesture.data.classes import IMIGUE_CLASSES, IMIGUE_TRAIN_COUNTS
+from microgesture.data.synth.body import Difficulty, Subject, sample_subject
+
+__all__ = ["Preset", "PRESETS", "VideoPlan", "Plan", "make_plan", "train_counts", "SPLIT_NAMES"]
+
+SPLIT_NAMES = ("train", "val", "test")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preset:
+    """Size of a generated benchmark.
+
+    Attributes:
+        clips: clips per split (train, val, test); train follows the iMiGUE training counts scaled to this size,
+            val and test are drawn from the same prior.
+        subjects: subjects per split (disjoint).
+        frame_size: (width, height) of the videos and of the skeleton's pixel coordinates.
+        clip_median, clip_sigma, clip_range: log-normal clip length in frames (times a per-class factor), clipped.
+        clips_per_video: average clips chained in one recording; gap: idle frames between clips.
+        min_train: least training clips of a class (never more than iMiGUE has).
+    """
+
+    name: str
+    clips: tuple[int, int, int]
+    subjects: tuple[int, int, int]
+    frame_size: tuple[int, int]
+    fps: float = 25.0
+    clip_median: float = 32.0
+    clip_sigma: float = 0.55
+    clip_range: tuple[int, int] = (8, 125)
+    clips_per_video: int = 20
+    gap: tuple[int, int] = (10, 50)
+    min_train: int = 2
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(name="tiny", clips=(220, 40, 80), subjects=(6, 2, 2), frame_size=(160, 90), clip_median=16,
+               clip_range=(6, 40), clips_per_video=8, gap=(6, 20)),
+        Preset(name="small", clips=(1800, 160, 540), subjects=(16, 3, 5), frame_size=(320, 180), clip_median=30,
+               clip_range=(8, 125), clips_per_video=20, gap=(10, 50)),
+        # iMiGUE-sized: 12,893 / 777 / 4,562 clips and 72 subjects (REFERENCE.md)
+        Preset(name="full", clips=(12893, 777, 4562), subjects=(50, 4, 18), frame_size=(1280, 720),
+               clip_median=38, clip_range=(8, 250), clips_per_video=52, gap=(10, 60), min_train=1),
+    )
+}  # fmt: skip
+
+
+def train_counts(total: int, min_count: int) -> np.ndarray:
+    """iMiGUE training counts scaled to ``total`` clips; every class keeps min(its count, ``min_count``).
+
+    Below 2 x ``min_count`` clips per class the minimum is dropped (largest-remainder rounding of the prior).
+    """
+    ref = np.array(IMIGUE_TRAIN_COUNTS)
+    q = ref * total / ref.sum()
+    if total < 2 * min_count * len(ref):
+        c = np.floor(q).astype(np.int64)
+        c[np.argsort(-(q - c), kind="stable")[: total - c.sum()]] += 1
+        return c
+    c = np.maximum(np.round(q).astype(np.int64), np.minimum(ref, min_count))
+    c[np.argmax(ref)] += total - c.sum()  # the head class absorbs rounding
+    return c
+
+
+@dataclass
+class VideoPlan:
+    video_id: str
+    subject: int
+    split: str
+    labels: list[int]
+    index: int  # seeds the recording
+
+
+@dataclass
+class Plan:
+    """Who is in which split, and which clips each recording chains."""
+
+    preset: Preset
+    seed: int
+    subjects: list[Subject]
+    subject_split: list[str]
+    videos: list[VideoPlan] = field(default_factory=list)
+
+    def counts(self, split: str) -> np.ndarray:
+        c = np.zeros(len(IMIGUE_CLASSES), np.int64)
+        for v in self.videos:
+            if v.split == split:
+                np.add.at(c, v.labels, 1)
+        return c
+
+
+def make_plan(preset: Preset, seed: int, knobs: Difficulty | None = None) -> Plan:
+    """Subjects (disjoint per split), class counts per split and their assignment to subjects and recordings.
+
+    Subjects differ in how often they make each gesture (a log-normal affinity per subject and class), so the label
+    mix shifts between subjects as well as the motion. "touch hat" clips go to subjects who wear a cap; the first
+    subject of every split wears one.
+    """
+    knobs = knobs or Difficulty()
+    rng = np.random.default_rng([seed, 0])
+    k = len(IMIGUE_CLASSES)
+    prior = np.array(IMIGUE_TRAIN_COUNTS, float) / sum(IMIGUE_TRAIN_COUNTS)
+    counts = {"train": train_counts(preset.clips[0], preset.min_train)}
+    for split, n in zip(SPLIT_NAMES[1:], preset.clips[1:], strict=True):
+        counts[split] = rng.multinomial(n, prior)
+    n_subj = sum(preset.subjects)
+    names = rng.permutation(n_subj) + 1
+    subjects, subject_split = [], []
+    for split, ns in zip(SPLIT_NAMES, preset.subjects, strict=True):
+        for j in range(ns):
+            i = len(subjects)
+            srng = np.random.default_rng([seed, 1, i])
+            subjects.append(sample_subject(srng, f"S{names[i]:02d}", knobs, hat=True if j == 0 else None))
+            subject_split.append(split)
+    affinity = np.exp(0.7 * knobs.subject_var * rng.standard_normal((n_subj, k)))
+    activity = rng.uniform(0.6, 1.4, n_subj)
+    hat = IMIGUE_CLASSES.index("touch hat")
+    plan = Plan(preset=preset, seed=seed, subjects=subjects, subject_split=subject_split)
+    per_subject: dict[int, list[int]] = {i: [] for i in range(n_subj)}
+    for split in SPLIT_NAMES:
+        members = np.array([i for i in range(n_subj) if subject_split[i] == split])
+        for c in range(k):
+            w = affinity[members, c] * activity[members]
+            if c == hat:
+                w = w * np.array([subjects[i].hat for i in members])
+            for s in rng.choice(members, size=int(counts[split][c]), p=w / w.sum()):
+                per_subject[int(s)].append(c)
+    videos = []
+    for i in range(n_subj):
+        labels = list(rng.permutation(per_subject[i]))
+        while labels:
+            m = max(1, int(round(preset.clips_per_video * rng.uniform(0.5, 1.5))))
+            videos.append((i, [int(x) for x in labels[:m]]))
+            labels = labels[m:]
+    ids = rng.permutation(len(videos)) + 1
+    for (i, labels), vid in sorted(zip(videos, ids, strict=True), key=lambda x: x[1]):
+        plan.videos.append(VideoPlan(f"{vid:04d}", i, subject_split[i], labels, int(vid)))
+    return plan
