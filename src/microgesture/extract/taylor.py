@@ -22,8 +22,8 @@ N frames give N - L + 1 output frames (N - 5); output frame i summarises clip fr
 Where this implementation differs, and why:
 
 * ``scale="channel"`` (not the default) scales each channel by its own maximum instead; it discards the channels'
-  relative magnitudes and moves pixel values by up to 127 levels. Kept, by name, for comparison with earlier
-  outputs of this package.
+  relative magnitudes and moves pixel values by up to 200 of 255 levels (``bench/bench_extract.py
+  --taylor-variants``). Kept, by name, for comparison with earlier outputs of this package.
 * ``gray="float"`` (not the default) keeps the luma unrounded (up to 0.5 / 255 apart from the authors' ``G_t``).
 * Arithmetic is float32 (their ``--fp32`` path). Their default, and the commands in their README, use float16 on the
   GPU, whose rounding moves outputs by a few levels; that rounding is a speed measure of their tool, not part of the
