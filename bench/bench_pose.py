@@ -7,8 +7,14 @@ one (it then re-runs itself there):
     .venv-pose/bin/python bench/bench_pose.py [--frames 100] [--repeat 3]
 
 Reported: model start-up (s), then frames/s over the frames after the first (Holistic's first frame runs the
-detectors; later ones mostly track), with face detection for subject selection every 5 frames, as `microgesture pose`
-runs.
+detectors; later ones mostly track), for the single-person extractor of before (HolisticExtractor: one Holistic, face
+detection every 5 frames) and for the several-people extractor `microgesture pose` runs now (MultiPersonExtractor), on
+one astronaut and on two (a second, smaller copy on the right).
+
+    .venv-pose/bin/python bench/bench_pose.py --clips DIR [--frames N]
+
+runs `extract_pose` on every .mp4 of DIR (real footage) and reports per clip: people per frame, frames with several
+people, the tracks and the selected one, association checks, jumps of the selected track, missing parts and frames/s.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import time
 from pathlib import Path
 
 
-def make_video(path: Path, frames: int) -> None:
+def make_video(path: Path, frames: int, people: int = 1) -> None:
     import cv2
     import numpy as np
     from skimage import data
@@ -36,6 +42,8 @@ def make_video(path: Path, frames: int) -> None:
     for t in range(frames):
         x = 40 + int(200 * (0.5 - 0.5 * np.cos(2 * np.pi * t / frames)))  # slides right and back
         v[t, 30:330, x:x + 300] = im
+        if people > 1:
+            v[t, 60:260, 440:640] = cv2.resize(im, (200, 200), interpolation=cv2.INTER_AREA)
     write_video(path, v, fps=25)
 
 
@@ -44,6 +52,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--complexity", type=int, default=1, help="Holistic model_complexity (1 ships in the wheel)")
+    ap.add_argument("--clips", default=None, help="folder of real videos: quality figures per clip")
     a = ap.parse_args()
     if importlib.util.find_spec("mediapipe") is None:
         from microgesture.pose import pose_python
@@ -55,30 +64,73 @@ def main() -> None:
     os.environ.setdefault("GLOG_minloglevel", "2")
     import mediapipe as mp
 
+    if a.clips:
+        clips(Path(a.clips), a.frames if a.frames != 100 else None)
+        return
     from microgesture.data.video import iter_frames
     from microgesture.pose.holistic import HolisticExtractor
+    from microgesture.pose.multi import MultiPersonExtractor
 
     print(f"machine: {platform.machine()} {os.cpu_count()} CPUs visible, python {platform.python_version()}, "
           f"mediapipe {mp.__version__}")
     with tempfile.TemporaryDirectory() as tmp:
-        video = Path(tmp) / "astronaut_640x360.mp4"
-        make_video(video, a.frames)
-        frames = list(iter_frames(video))
-        print(f"video: {len(frames)} frames 640x360 (decoding excluded from the timings)")
-        for r in range(a.repeat):
+        for people in (1, 2):
+            video = Path(tmp) / f"astronaut_{people}.mp4"
+            make_video(video, a.frames, people)
+            frames = list(iter_frames(video))
+            print(f"video: {len(frames)} frames 640x360, {people} astronaut(s) (decoding excluded)")
+            for name, make in (("single-person HolisticExtractor", lambda: HolisticExtractor(
+                    model_complexity=a.complexity)), ("MultiPersonExtractor", lambda: MultiPersonExtractor(
+                    model_complexity=a.complexity))):
+                for r in range(a.repeat):
+                    t0 = time.perf_counter()
+                    ex = make()
+                    t1 = time.perf_counter()
+                    ex.process(frames[0])
+                    t2 = time.perf_counter()
+                    for f in frames[1:]:
+                        ex.process(f)
+                    t3 = time.perf_counter()
+                    ex.close()
+                    n = len(frames) - 1
+                    print(f"  {name} run {r + 1}: start-up {t1 - t0:.2f} s, first frame {1000 * (t2 - t1):.0f} ms, "
+                          f"then {n / (t3 - t2):.1f} frames/s ({1000 * (t3 - t2) / n:.1f} ms/frame)")
+
+
+def clips(folder: Path, frames: int | None) -> None:
+    """Quality figures of `extract_pose` on every clip of ``folder`` (optionally its first ``frames`` frames)."""
+    import numpy as np
+
+    from microgesture.data.video import iter_frames, probe_video, write_video
+    from microgesture.pose import extract_pose
+    from microgesture.pose.people import is_jump
+
+    for video in sorted(folder.glob("*.mp4")):
+        with tempfile.TemporaryDirectory() as tmp:
+            src = video
+            if frames:
+                src = Path(tmp) / video.name
+                write_video(src, np.stack([f for _, f in zip(range(frames), iter_frames(video), strict=False)]),
+                            fps=probe_video(video, count=False)["fps"] or 25)
             t0 = time.perf_counter()
-            ex = HolisticExtractor(model_complexity=a.complexity)
-            t1 = time.perf_counter()
-            ex.process(frames[0])
-            t2 = time.perf_counter()
-            found = 0
-            for f in frames[1:]:
-                found += bool((ex.process(f)[:25, 2] > 0).any())
-            t3 = time.perf_counter()
-            ex.close()
-            n = len(frames) - 1
-            print(f"run {r + 1}: start-up {t1 - t0:.2f} s, first frame {1000 * (t2 - t1):.0f} ms, then "
-                  f"{n / (t3 - t2):.1f} frames/s ({1000 * (t3 - t2) / n:.1f} ms/frame), person found in {found}/{n}")
+            res = extract_pose(src, backend="mediapipe")
+            dt = time.perf_counter() - t0
+        sel, m = res.selection, res.missing
+        count = np.asarray(sel["people_per_frame"])
+        kp = res.keypoints
+        present = np.flatnonzero((kp[:, :25, 2] > 0).any(1))
+        jumps = sum(is_jump(kp[a], kp[b], max_shift=1.5, frames=b - a)
+                    for a, b in zip(present[:-1], present[1:], strict=True))
+        assoc = sel["association"]
+        rep = sum(v["reported"] for v in assoc.values())
+        ok = sum(v["passed"] for v in assoc.values())
+        print(f"{video.name}: {res.num_frames} frames, {res.num_frames / dt:.1f} frames/s (start-up included); "
+              f"people per frame {dict(zip(*np.unique(count, return_counts=True), strict=True))}, several in "
+              f"{(count >= 2).mean():.0%}; tracks {[(t['id'], t['frames']) for t in sel['tracks']]}, selected "
+              f"{sel['track']}; association {ok}/{rep} part-frames pass ({ok / max(rep, 1):.1%}) "
+              f"{ {k: v['rate'] for k, v in assoc.items()} }; jumps of the selected track {jumps}; missing body "
+              f"{m['body']:.1%}, face {m['face']:.1%}, left hand {m['left_hand']:.1%}, right hand "
+              f"{m['right_hand']:.1%}", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,11 @@ Output (``PoseResult.save``, an ``.npz`` without pickle):
     keypoints   float32 (T, 137, 3): x, y in pixels of the frame, confidence; a missing joint is (0, 0, 0)
     fps         float, frame_size int (2,) = width, height
     backend     "mediapipe" or "openpose-json"; layout "openpose137"
-    meta        JSON: source, selection (rule, frames with several people), missing-joint report, gap filling,
-                no_person flag
+    meta        JSON: source, selection (rule, selected track, the track listing, frames with several people,
+                people per frame, association checks), missing-joint report, gap filling, no_person flag
+    people_ids, people_keypoints
+                int (N,), float32 (N, T, 137, 3): every person tracked (mediapipe backend), after the association
+                checks, so another person can be chosen without extracting again (:func:`select_person`)
 
 MediaPipe pins numpy < 2 and cannot live beside torch here, so it runs in its own environment (``make pose-env``
 creates ``.venv-pose``). :func:`extract_pose` re-runs itself there (``python -m microgesture.pose``) when
@@ -31,10 +34,13 @@ from pathlib import Path
 import numpy as np
 
 from microgesture.layouts import get_layout
-from microgesture.pose.holistic import SELECT_RULES, choose_box
+from microgesture.pose.holistic import choose_box
+from microgesture.pose.people import SELECT_RULES, parse_select
 
 __all__ = ["PoseError", "PoseResult", "extract_pose", "load_pose", "missing_report", "fill_short_gaps",
-           "pose_python", "write_pose_overlay", "BACKENDS", "SELECT_RULES", "UPPER_BODY"]
+           "pose_python", "write_pose_overlay", "write_track_thumbnails", "track_listing",
+           "select_person", "BACKENDS",
+           "SELECT_RULES", "UPPER_BODY"]
 
 BACKENDS = ("mediapipe", "openpose-json")
 UPPER_BODY = tuple(range(8))  # nose, neck, shoulders, elbows, wrists: the seated body (legs are under the table)
@@ -59,6 +65,7 @@ class PoseResult:
         selection: subject-selection record (rule, frames with several people, ...).
         missing: missing-joint report of the raw detections (see :func:`missing_report`).
         gaps: gap-filling record (max_gap, filled joint-frames).
+        people: every tracked person, id -> (T, 137, 3) (mediapipe backend; empty for openpose-json).
     """
 
     keypoints: np.ndarray
@@ -69,6 +76,7 @@ class PoseResult:
     selection: dict = field(default_factory=dict)
     missing: dict = field(default_factory=dict)
     gaps: dict = field(default_factory=dict)
+    people: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def num_frames(self) -> int:
@@ -85,14 +93,17 @@ class PoseResult:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the ``.npz`` (atomically: temporary name, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.npz")
-        np.savez_compressed(tmp, keypoints=np.asarray(self.keypoints, np.float32), fps=np.float64(self.fps),
-                            frame_size=np.asarray(self.frame_size, np.int64), backend=np.str_(self.backend),
-                            layout=np.str_("openpose137"), meta=np.str_(json.dumps(self.meta())))
-        os.replace(tmp, path)
-        return path
+        from microgesture.atomic import atomic_path
+
+        ids = sorted(self.people)
+        people = (np.stack([self.people[i] for i in ids]).astype(np.float32) if ids
+                  else np.zeros((0, self.num_frames, 137, 3), np.float32))
+        with atomic_path(Path(path).with_suffix(".npz")) as tmp:
+            np.savez_compressed(tmp, keypoints=np.asarray(self.keypoints, np.float32), fps=np.float64(self.fps),
+                                frame_size=np.asarray(self.frame_size, np.int64), backend=np.str_(self.backend),
+                                layout=np.str_("openpose137"), meta=np.str_(json.dumps(self.meta())),
+                                people_ids=np.asarray(ids, np.int64), people_keypoints=people)
+        return Path(path).with_suffix(".npz")
 
 
 def load_pose(path: str | os.PathLike) -> PoseResult:
@@ -108,6 +119,8 @@ def load_pose(path: str | os.PathLike) -> PoseResult:
                              backend=str(z["backend"]), source=meta.get("source", ""),
                              selection=meta.get("selection", {}), missing=meta.get("missing", {}),
                              gaps=meta.get("gaps", {}))
+            if "people_ids" in z.files:
+                res.people = {int(i): p for i, p in zip(z["people_ids"], z["people_keypoints"], strict=True)}
     except (OSError, KeyError, ValueError) as e:
         raise PoseError(f"{path}: not a microgesture pose file ({e})") from None
     if kp.ndim != 3 or kp.shape[1:] != (137, 3):
@@ -171,9 +184,14 @@ def _person_box(p: np.ndarray) -> tuple[float, float, float, float]:
 def _from_openpose_json(folder: Path, *, select: str, frame_size: tuple[int, int]) -> tuple[np.ndarray, dict]:
     from microgesture.data.openpose import read_openpose_json_dir
 
+    rule, _ = parse_select(select)
+    if rule == "person":
+        raise PoseError(f"{folder}: --select person=ID needs the mediapipe backend (OpenPose JSON has no tracks)")
+    rule = "largest" if rule == "main" else rule  # no tracks to rank: the largest person of each frame
+
     def choose(persons: list[np.ndarray]) -> int:
         boxes = np.array([_person_box(p) for p in persons])
-        return choose_box(boxes, select, frame_size)
+        return choose_box(boxes, rule, frame_size)
 
     if not folder.is_dir() or not any(folder.glob("*.json")):
         raise PoseError(f"{folder}: no OpenPose JSON frames (*.json) in this folder")
@@ -185,21 +203,115 @@ def _from_openpose_json(folder: Path, *, select: str, frame_size: tuple[int, int
 
 
 def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int], None] | None,
-                    options: dict) -> tuple[np.ndarray, dict, float, tuple[int, int]]:
+                    options: dict) -> tuple[np.ndarray, dict, float, tuple[int, int], dict[int, np.ndarray]]:
     from microgesture.data.video import iter_frames, probe_video
-    from microgesture.pose.holistic import HolisticExtractor
+    from microgesture.pose.multi import MultiPersonExtractor
+    from microgesture.pose.people import stitch_tracks
 
     info = probe_video(video, count=False)
-    rows = []
-    with HolisticExtractor(select=select, **options) as ex:
+    fps = info["fps"] or 25.0
+    n = 0
+    with MultiPersonExtractor(**options) as ex:
         for frame in iter_frames(video):
-            rows.append(ex.process(frame))
+            ex.process(frame)
+            n += 1
             if progress is not None:
-                progress(len(rows))
-        sel = {"rule": select, "multi_person_frames": ex.multi_person_frames,
-               "method": f"face detection every {ex.detect_every} frames; several faces -> crop around the chosen one"}
-    kp = np.stack(rows) if rows else np.zeros((0, 137, 3), np.float32)
-    return kp, sel, info["fps"] or 25.0, (info["width"], info["height"])
+                progress(n)
+        tracks = ex.all_tracks(n)
+        settings, restarts = ex.settings(), ex.restarts
+    tracks = stitch_tracks(tracks, max_gap=round(fps))  # lost for up to a second, found again where it was lost
+    kp, sel, people = _select(tracks, n, select=select, frame_size=(info["width"], info["height"]),
+                              hold=settings["detect_every"])
+    sel.update(method="people found by MediaPipe Pose (static) with the tracked painted out, every "
+               f"{settings['detect_every']} frames; one Holistic tracker per person on a crop around them",
+               settings=settings, tracker_restarts=restarts)
+    return kp, sel, fps, (info["width"], info["height"]), people
+
+
+def _select(tracks: dict[int, np.ndarray], num_frames: int, *, select: str, frame_size: tuple[int, int],
+            hold: int) -> tuple[np.ndarray, dict, dict[int, np.ndarray]]:
+    """Association checks on every track, the track listing, the subject's skeleton and the selection record."""
+    from microgesture.pose.people import check_association, people_per_frame, select_track, summarize_tracks
+
+    checked, assoc = {}, {}
+    for tid, v in tracks.items():
+        checked[tid], assoc[tid] = check_association(v)
+    summary = summarize_tracks(tracks, frame_size)
+    for rec in summary:
+        rec["association"] = assoc[rec["id"]]
+    try:
+        chosen = select_track(summary, select, num_frames)
+    except ValueError as e:
+        raise PoseError(str(e)) from None
+    count = people_per_frame(tracks, num_frames, hold=hold)
+    kp = checked[chosen] if chosen is not None else np.zeros((num_frames, 137, 3), np.float32)
+    sel = {"rule": select, "track": chosen, "tracks": summary, "multi_person_frames": int((count >= 2).sum()),
+           "people_per_frame": [int(c) for c in count], "association": assoc.get(chosen, {})}
+    return kp, sel, checked
+
+
+def select_person(result: PoseResult, select: str) -> PoseResult:
+    """The same extraction with another subject (``person=ID``, ``main``, ``largest``, ``central``), from the tracks
+    stored in ``result`` (mediapipe backend), without running the models again."""
+    if not result.people:
+        raise PoseError(f"{result.source}: this skeleton file holds no tracks to choose from (openpose-json, or an "
+                        "older file)")
+    hold = int(result.selection.get("settings", {}).get("detect_every", 0))
+    kp, sel, people = _select(result.people, result.num_frames, select=select, frame_size=result.frame_size,
+                              hold=hold)
+    sel = {**result.selection, **sel}
+    return PoseResult(keypoints=kp, fps=result.fps, frame_size=result.frame_size, backend=result.backend,
+                      source=result.source, selection=sel, missing=missing_report(kp), gaps={"max_gap": 0},
+                      people=people)
+
+
+def track_listing(result: PoseResult) -> list[str]:
+    """Lines listing the tracked people (id, frames present, mean box, frontal face share), the subject marked."""
+    sel = result.selection
+    lines = []
+    for rec in sel.get("tracks", []):
+        mark = "*" if rec["id"] == sel.get("track") else " "
+        box = ", ".join(f"{v:.0f}" for v in rec["mean_box"])
+        lines.append(f"{mark} person={rec['id']}: {rec['frames']}/{result.num_frames} frames (from {rec['first']} to "
+                     f"{rec['last']}), mean box [{box}], frontal face {rec['frontal']:.0%}")
+    return lines
+
+
+def write_track_thumbnails(video: str | os.PathLike, result: PoseResult, folder: str | os.PathLike) -> list[Path]:
+    """One PNG per tracked person (``person_<id>.png``): the frame in the middle of its presence, cropped to its box
+    with a margin, the box drawn; for choosing ``--select person=ID`` by eye."""
+    import cv2
+
+    from microgesture.atomic import atomic_path
+    from microgesture.data.video import iter_frames
+    from microgesture.pose.people import person_box
+
+    tracks = result.selection.get("tracks", [])
+    want: dict[int, list[dict]] = {}
+    for rec in tracks:
+        present = np.flatnonzero((result.people[rec["id"]][:, :25, 2] > 0).any(1)) if rec["id"] in result.people \
+            else np.array([rec["first"]])
+        want.setdefault(int(present[len(present) // 2]), []).append(rec)
+    out = []
+    for t, frame in enumerate(iter_frames(video)):
+        for rec in want.get(t, []):
+            kp = result.people.get(rec["id"])
+            box = person_box(kp[t]) if kp is not None else None
+            box = np.asarray(rec["mean_box"]) if box is None else box
+            h, w = frame.shape[:2]
+            g = 0.15 * max(box[2] - box[0], box[3] - box[1])
+            x0, y0 = int(max(0, box[0] - g)), int(max(0, box[1] - g))
+            x1, y1 = int(min(w, box[2] + g + 1)), int(min(h, box[3] + g + 1))
+            img = np.ascontiguousarray(frame).copy()
+            cv2.rectangle(img, (int(box[0]), int(box[1])), (int(box[2]), int(box[3])), (255, 200, 0), 1)
+            crop = img[y0:y1, x0:x1]
+            path = Path(folder) / f"person_{rec['id']}.png"
+            with atomic_path(path) as tmp:
+                cv2.imwrite(str(tmp), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+            out.append(path)
+        if t >= max(want, default=-1):
+            break
+    return out
 
 
 def pose_python() -> str | None:
@@ -241,7 +353,7 @@ def _in_pose_env(video: Path, *, select: str, max_gap: int, options: dict) -> Po
         return load_pose(out)
 
 
-def extract_pose(source: str | os.PathLike, *, backend: str | None = None, select: str = "largest",
+def extract_pose(source: str | os.PathLike, *, backend: str | None = None, select: str = "main",
                  max_gap: int = 0, video: str | os.PathLike | None = None, fps: float | None = None,
                  frame_size: tuple[int, int] | None = None, progress: Callable[[int], None] | None = None,
                  options: dict | None = None) -> PoseResult:
@@ -250,17 +362,20 @@ def extract_pose(source: str | os.PathLike, *, backend: str | None = None, selec
     Args:
         source: a video file (backend mediapipe) or a folder of OpenPose per-frame JSON files (openpose-json).
         backend: "mediapipe" or "openpose-json"; default: openpose-json for a folder, else mediapipe.
-        select: subject when several people are visible: "largest" or "central".
+        select: the subject's track when several people are visible: "main" (present longest, most frontal),
+            "largest", "central", or "person=ID" (an id from the track listing of a first run).
         max_gap: fill gaps of at most this many frames by linear interpolation (0 = off).
         video: for openpose-json, the matching video (gives fps and frame size).
         fps, frame_size: for openpose-json without a video (defaults 25 and 1280x720, iMiGUE's).
         progress: called with the number of frames done (mediapipe).
-        options: extra :class:`~microgesture.pose.holistic.HolisticExtractor` settings
-            (model_complexity, detect_every...).
+        options: extra
+            :class:`~microgesture.pose.multi.MultiPersonExtractor` settings (max_people, detect_every, margin...).
     """
     source = Path(source)
-    if select not in SELECT_RULES:
-        raise PoseError(f"--select must be one of {', '.join(SELECT_RULES)}, not {select!r}")
+    try:
+        parse_select(select)
+    except ValueError:
+        raise PoseError(f"--select must be one of {', '.join(SELECT_RULES)}, not {select!r}") from None
     backend = backend or ("openpose-json" if source.is_dir() else "mediapipe")
     if backend not in BACKENDS:
         raise PoseError(f"unknown pose backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -270,7 +385,7 @@ def extract_pose(source: str | os.PathLike, *, backend: str | None = None, selec
             raise PoseError(f"{source}: video not found")
         if not _mediapipe_available():
             return _in_pose_env(source, select=select, max_gap=max_gap, options=options)
-        kp, sel, fps_, size = _from_mediapipe(source, select=select, progress=progress, options=options)
+        kp, sel, fps_, size, people = _from_mediapipe(source, select=select, progress=progress, options=options)
     else:
         if video is not None:
             from microgesture.data.video import probe_video
@@ -279,11 +394,12 @@ def extract_pose(source: str | os.PathLike, *, backend: str | None = None, selec
             fps, frame_size = fps or info["fps"] or 25.0, frame_size or (info["width"], info["height"])
         fps_, size = float(fps or 25.0), tuple(frame_size or (1280, 720))
         kp, sel = _from_openpose_json(source, select=select, frame_size=size)
+        people = {}
     report = missing_report(kp)
     kp, n_filled = fill_short_gaps(kp, max_gap)
     return PoseResult(keypoints=kp, fps=float(fps_), frame_size=(int(size[0]), int(size[1])), backend=backend,
                       source=str(source), selection=sel, missing=report,
-                      gaps={"max_gap": int(max_gap), "filled_joint_frames": int(n_filled)})
+                      gaps={"max_gap": int(max_gap), "filled_joint_frames": int(n_filled)}, people=people)
 
 
 def write_pose_overlay(video: str | os.PathLike, result: PoseResult, out: str | os.PathLike,

@@ -16,13 +16,22 @@ import time
 
 
 def main(argv: list[str] | None = None) -> int:
-    from microgesture.pose import BACKENDS, SELECT_RULES, PoseError, extract_pose, write_pose_overlay
+    from microgesture.pose import (
+        BACKENDS,
+        SELECT_RULES,
+        PoseError,
+        extract_pose,
+        track_listing,
+        write_pose_overlay,
+        write_track_thumbnails,
+    )
 
     ap = argparse.ArgumentParser(prog="python -m microgesture.pose", description=__doc__.splitlines()[0])
     ap.add_argument("source", help="video file, or folder of OpenPose JSON frames")
     ap.add_argument("-o", "--out", required=True, help="skeleton .npz to write")
     ap.add_argument("--backend", choices=BACKENDS, default=None)
-    ap.add_argument("--select", choices=SELECT_RULES, default="largest")
+    ap.add_argument("--select", default="main", help=f"subject: {' | '.join(SELECT_RULES)}")
+    ap.add_argument("--tracks", default=None, help="folder for one thumbnail PNG per tracked person (mediapipe)")
     ap.add_argument("--max-gap", type=int, default=0)
     ap.add_argument("--overlay", default=None, help="video with the skeleton drawn")
     ap.add_argument("--video", default=None, help="openpose-json: the matching video")
@@ -40,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         res.save(a.out)
         if a.overlay:
             write_pose_overlay(a.video or a.source, res, a.overlay)
+        if a.tracks and res.people:
+            write_track_thumbnails(a.source, res, a.tracks)
+        for line in track_listing(res):
+            print(line, file=sys.stderr)
     except (PoseError, OSError, ValueError) as e:
         if os.environ.get("MICROGESTURE_DEBUG"):
             raise

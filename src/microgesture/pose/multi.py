@@ -1,0 +1,266 @@
+"""Every person in a video, each with a whole OpenPose-137 skeleton of their own (MediaPipe, offline).
+
+How it works, frame by frame:
+
+1. Discovery (every ``detect_every`` frames): MediaPipe Pose in static-image mode looks for a person on the frame
+   with the people already tracked painted over in gray; each person found is painted over in turn and the search
+   repeats, up to ``max_people``. Small frames are enlarged first (short side >= ``min_side`` px) so that small
+   figures are found. A find that overlaps a tracked person is ignored.
+2. Tracking: each person (track) has a Holistic tracker of its own (video mode) that sees only a crop around where
+   the person was in the previous frame (the person's box, enlarged by ``margin`` on each side). Body, face and both
+   hands therefore come from that person's crop.
+3. Identity checks (:mod:`microgesture.pose.people`): a tracker whose new skeleton is far from where its person was
+   (:func:`~microgesture.pose.people.is_jump`), or that lands on a person another (older) track follows, has jumped:
+   the frame is missing for it and its tracker restarts. A track with no person for ``max_lost`` frames ends.
+
+Models: all ship inside the ``mediapipe`` 0.10.21 wheel (pose_detection.tflite, pose_landmark_full.tflite,
+face_landmark*.tflite, iris_landmark.tflite,
+face_detection_short_range.tflite (Face Mesh), hand_landmark_full.tflite, hand_recrop.tflite, palm_detection), so
+nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from microgesture.pose.holistic import _landmarks, holistic_to_openpose
+from microgesture.pose.people import _CORE, iou, is_jump, person_box
+
+__all__ = ["MultiPersonExtractor"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Track:
+    id: int
+    tracker: object
+    box: np.ndarray  # where the person was last seen, frame pixels
+    last: np.ndarray | None = None  # last accepted (137, 3)
+    last_t: int = 0  # its frame
+    lost: int = 0
+    crop: tuple[int, int, int, int] | None = None  # kept while the person stays well inside it
+    born: int = 0
+    rows: dict[int, np.ndarray] = field(default_factory=dict)  # frame -> (137, 3)
+
+
+class MultiPersonExtractor:
+    """Finds and follows every person; :meth:`process` returns {track id: (137, 3)} for one frame.
+
+    Args:
+        max_people: most people followed at once.
+        detect_every: frames between two discovery passes.
+        margin: crop margin around a person's box, as a fraction of the box's larger side.
+        max_lost: frames without the person before a track ends.
+        min_side: discovery enlarges frames whose short side is smaller than this (px).
+        model_complexity, refine_face, min_detection_confidence, min_tracking_confidence: Holistic settings.
+    """
+
+    def __init__(self, *, max_people: int = 4, detect_every: int = 5, margin: float = 0.3, max_lost: int = 15,
+                 min_side: int = 480, model_complexity: int = 1, refine_face: bool = True,
+                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
+        os.environ.setdefault("GLOG_minloglevel", "2")  # silence the TFLite/absl start-up chatter
+        import mediapipe as mp
+
+        self._mp = mp
+        self.max_people = int(max_people)
+        self.detect_every = max(1, int(detect_every))
+        self.margin = float(margin)
+        self.max_lost = int(max_lost)
+        self.min_side = int(min_side)
+        self._opts = {"model_complexity": model_complexity, "refine_face_landmarks": refine_face,
+                      "min_detection_confidence": min_detection_confidence,
+                      "min_tracking_confidence": min_tracking_confidence}
+        self._finder = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=model_complexity,
+                                              min_detection_confidence=min_detection_confidence)
+        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1,
+                                                     refine_landmarks=refine_face, min_detection_confidence=0.5)
+        self.tracks: list[_Track] = []
+        self.ended: list[_Track] = []
+        self._next_id = 0
+        self.frames = 0
+        self.restarts = 0
+
+    def settings(self) -> dict:
+        return {"max_people": self.max_people, "detect_every": self.detect_every, "margin": self.margin,
+                "max_lost": self.max_lost, "min_side": self.min_side, **self._opts}
+
+    def close(self) -> None:
+        for tr in self.tracks:
+            tr.tracker.close()
+        self._finder.close()
+        self._mesh.close()
+
+    def __enter__(self) -> MultiPersonExtractor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _holistic(self):
+        return self._mp.solutions.holistic.Holistic(static_image_mode=False, **self._opts)
+
+    # -- discovery ------------------------------------------------------------------------------------------------
+    def _discover(self, frame: np.ndarray) -> list[np.ndarray]:
+        """Boxes of people not yet tracked (frame pixels). A wide frame is searched in overlapping square tiles too
+        (the detector sees a 224 px square, where a small figure in a wide frame shrinks to a few pixels)."""
+        import cv2
+
+        h, w = frame.shape[:2]
+        s = max(1.0, self.min_side / min(h, w))
+        img = cv2.resize(frame, (round(w * s), round(h * s)), interpolation=cv2.INTER_LINEAR) if s > 1 else \
+            frame.copy()
+        known = [tr.box for tr in self.tracks]
+        for b in known:
+            self._paint(img, b * s, grow=0.05)
+        side = min(h, w)
+        windows = [(0, 0, w, h)]
+        if max(h, w) > 1.4 * side:
+            n = 2 * int(np.ceil(max(h, w) / side)) - 1
+            for o in np.unique(np.linspace(0, max(h, w) - side, n).round().astype(int)):
+                windows.append((o, 0, o + side, h) if w > h else (0, o, w, o + side))
+        found: list[np.ndarray] = []
+        for x0, y0, x1, y1 in windows:
+            for _ in range(self.max_people - len(self.tracks) - len(found)):
+                view = np.ascontiguousarray(img[round(y0 * s):round(y1 * s), round(x0 * s):round(x1 * s)])
+                r = self._finder.process(view)
+                if r.pose_landmarks is None:
+                    break
+                p = _landmarks(r.pose_landmarks, 3)
+                vis = p[p[:, 2] > 0.5]
+                if len(vis) < 6:
+                    break
+                box = np.concatenate([vis[:, :2].min(0), vis[:, :2].max(0)]) * np.array(
+                    [x1 - x0, y1 - y0, x1 - x0, y1 - y0]) + np.array([x0, y0, x0, y0])
+                box = np.clip(box, 0, [w - 1, h - 1, w - 1, h - 1])
+                self._paint(img, box * s, grow=0.05)
+                if all(iou(box, k) < 0.3 for k in known + found) and min(box[2] - box[0], box[3] - box[1]) > 4:
+                    found.append(box)
+        return found
+
+    @staticmethod
+    def _paint(img: np.ndarray, box: np.ndarray, *, grow: float) -> None:
+        h, w = img.shape[:2]
+        g = grow * max(box[2] - box[0], box[3] - box[1])
+        x0, y0 = int(max(0, box[0] - g)), int(max(0, box[1] - g))
+        x1, y1 = int(min(w, box[2] + g + 1)), int(min(h, box[3] + g + 1))
+        img[y0:y1, x0:x1] = 128
+
+    # -- tracking -------------------------------------------------------------------------------------------------
+    def _crop(self, box: np.ndarray, w: int, h: int, lost: int = 0) -> tuple[int, int, int, int]:
+        side = max(box[2] - box[0], box[3] - box[1], 16.0)
+        g = self.margin * side * (1 + min(lost, 10) / 5)  # search wider while the person is lost
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        half_w, half_h = (box[2] - box[0]) / 2 + g, (box[3] - box[1]) / 2 + g
+        half_w = max(half_w, 0.5 * half_h)  # at least half as wide as tall: room for the arms
+        return (int(max(0, cx - half_w)), int(max(0, cy - half_h)), int(min(w, cx + half_w)),
+                int(min(h, cy + half_h)))
+
+    def _fits(self, box: np.ndarray, crop: tuple[int, int, int, int], w: int, h: int) -> bool:
+        want = self._crop(box, w, h)
+        size = (want[2] - want[0]) * (want[3] - want[1])
+        have = (crop[2] - crop[0]) * (crop[3] - crop[1])
+        g = 0.1 * self.margin * max(box[2] - box[0], box[3] - box[1])
+        inside = (box[0] - g >= crop[0] or crop[0] == 0) and (box[1] - g >= crop[1] or crop[1] == 0) and \
+            (box[2] + g <= crop[2] or crop[2] >= w) and (box[3] + g <= crop[3] or crop[3] >= h)
+        return inside and 0.7 * have <= size <= 1.3 * have
+
+    def _run(self, tr: _Track, frame: np.ndarray) -> np.ndarray | None:
+        h, w = frame.shape[:2]
+        if tr.crop is None or tr.lost or not self._fits(tr.box, tr.crop, w, h):
+            # Holistic tracks in the coordinates of the image it saw: a crop that moves every frame breaks its face
+            # and hand tracking, so the crop moves only when the person nears its edge or changes size a lot
+            tr.crop = self._crop(tr.box, w, h, tr.lost)
+        x0, y0, x1, y1 = tr.crop
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return None
+        image = np.ascontiguousarray(frame[y0:y1, x0:x1])
+        r = tr.tracker.process(image)
+        if r.pose_landmarks is None:
+            return None
+        kp = holistic_to_openpose(_landmarks(r.pose_landmarks, 3), _landmarks(r.face_landmarks, 2),
+                                  _landmarks(r.left_hand_landmarks, 2), _landmarks(r.right_hand_landmarks, 2),
+                                  image_size=(x1 - x0, y1 - y0), frame_size=(w, h), offset=(float(x0), float(y0)))
+        if r.face_landmarks is None and kp[0, 2] > 0.5:
+            self._face_from_head(kp, frame)
+        return kp
+
+    def _face_from_head(self, kp: np.ndarray, frame: np.ndarray) -> None:
+        """Holistic's face tracking often fails on large faces; then Face Mesh (with its own face detector) runs on a
+        square around this person's nose (2.5 body scales), so the face found is this person's by construction."""
+        from microgesture.layouts import FACE0
+        from microgesture.pose.people import body_scale
+
+        h, w = frame.shape[:2]
+        half = 1.25 * max(body_scale(kp), 16.0)
+        cx, cy = kp[0, :2]
+        x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+        x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            return
+        r = self._mesh.process(np.ascontiguousarray(frame[y0:y1, x0:x1]))
+        if not r.multi_face_landmarks:
+            return
+        face = holistic_to_openpose(None, _landmarks(r.multi_face_landmarks[0], 2), None, None,
+                                    image_size=(x1 - x0, y1 - y0), frame_size=(w, h), offset=(float(x0), float(y0)))
+        kp[FACE0:FACE0 + 70] = face[FACE0:FACE0 + 70]
+
+    def _restart(self, tr: _Track) -> None:
+        tr.tracker.close()
+        tr.tracker = self._holistic()
+        self.restarts += 1
+
+    def process(self, frame: np.ndarray) -> dict[int, np.ndarray]:
+        """One uint8 (H, W, 3) RGB frame -> {track id: (137, 3) float32 pixels + confidence} of the people seen."""
+        h, w = frame.shape[:2]
+        t = self.frames
+        self.frames += 1
+        if t % self.detect_every == 0 and len(self.tracks) < self.max_people:
+            for box in self._discover(frame):
+                self.tracks.append(_Track(id=self._next_id, tracker=self._holistic(), box=box, born=t))
+                log.debug("frame %d: new person %d at %s", t, self._next_id, np.round(box))
+                self._next_id += 1
+        out: dict[int, np.ndarray] = {}
+        for tr in sorted(self.tracks, key=lambda x: x.id):  # older tracks first: they keep their person
+            kp = self._run(tr, frame)
+            if kp is not None and tr.last is not None and is_jump(tr.last, kp, frames=t - tr.last_t):
+                log.debug("frame %d: track %d jumped; restarting its tracker", t, tr.id)
+                self._restart(tr)
+                kp = None
+            if kp is not None:
+                core = person_box(kp, joints=_CORE)
+                if core is None or any(iou(core, person_box(o, joints=_CORE)) > 0.5 for o in out.values()
+                                       if person_box(o, joints=_CORE) is not None):
+                    log.debug("frame %d: track %d landed on a person already followed", t, tr.id)
+                    self._restart(tr)
+                    kp = None
+            if kp is None:
+                tr.lost += 1
+                continue
+            tr.lost = 0
+            tr.last, tr.last_t = kp, t
+            visible = kp[:, 2] > 0.3
+            box = person_box(kp * visible[:, None])
+            tr.box = box if box is not None else person_box(kp)
+            tr.rows[t] = kp
+            out[tr.id] = kp
+        for tr in [x for x in self.tracks if x.lost > self.max_lost]:
+            tr.tracker.close()
+            self.tracks.remove(tr)
+            self.ended.append(tr)
+        return out
+
+    def all_tracks(self, num_frames: int) -> dict[int, np.ndarray]:
+        """Every track so far (ended ones included): id -> (num_frames, 137, 3), zeros where absent."""
+        out = {}
+        for tr in self.ended + self.tracks:
+            kp = np.zeros((num_frames, 137, 3), np.float32)
+            for t, row in tr.rows.items():
+                if t < num_frames:
+                    kp[t] = row
+            out[tr.id] = kp
+        return dict(sorted(out.items()))

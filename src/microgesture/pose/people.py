@@ -1,0 +1,245 @@
+"""Several people in a video: boxes, identity checks, track stitching, association checks and subject selection.
+
+Numpy only (no MediaPipe), so the logic is tested on synthetic keypoints. The MediaPipe side
+(:mod:`microgesture.pose.multi`) finds people and runs one Holistic tracker per person; this module decides what
+those results mean:
+
+- :func:`person_box`, :func:`iou`: an OpenPose-137 skeleton's box and the overlap of two boxes.
+- :func:`is_jump`: a tracker's new skeleton is too far from where its person was (it jumped to someone else).
+- :func:`stitch_tracks`: a track that ends and one that starts near it soon after are the same person.
+- :func:`check_association`: face and hands that do not sit on the body's nose and wrists are marked missing.
+- :func:`summarize_tracks`, :func:`select_track`: a listing of the tracks and the subject rule that picks one track
+  (``main``, ``largest``, ``central`` or ``person=ID``).
+- :func:`people_per_frame`: how many people are visible in each frame.
+
+Keypoints are OpenPose-137 (x, y pixels, confidence; (0, 0, 0) = missing), one (T, 137, 3) array per track.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from microgesture.layouts import FACE0, LHAND0, RHAND0
+
+__all__ = ["SELECT_RULES", "person_box", "iou", "body_scale", "is_jump", "stitch_tracks", "check_association",
+           "association_report", "summarize_tracks", "select_track", "parse_select", "people_per_frame",
+           "NOSE_TOL", "WRIST_TOL"]
+
+SELECT_RULES = ("main", "largest", "central", "person=ID")
+NOSE_TOL = 0.5  # face nose tip within half a shoulder width of the body's nose
+WRIST_TOL = 0.5  # hand wrist within half a shoulder width of the body's wrist
+_FACE_NOSE = FACE0 + 30  # iBUG 30: nose tip
+_CORE = (0, 1, 2, 5, 8, 9, 12, 15, 16, 17, 18)  # nose, neck, shoulders, hips, eyes, ears: where the person is
+
+
+def person_box(kp: np.ndarray, *, joints: tuple[int, ...] | None = None) -> np.ndarray | None:
+    """(137, 3) -> box (4,) x0, y0, x1, y1 over the present joints (all, or ``joints``); None when none is present."""
+    kp = np.asarray(kp, np.float32)
+    if joints is not None:
+        kp = kp[list(joints)]
+    xy = kp[kp[:, 2] > 0, :2]
+    if not len(xy):
+        return None
+    return np.concatenate([xy.min(0), xy.max(0)])
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two boxes x0, y0, x1, y1."""
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    inter = max(0.0, float(iw)) * max(0.0, float(ih))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def body_scale(kp: np.ndarray) -> float:
+    """A length that does not vanish in profile: the largest of shoulder width, nose-neck distance and face width.
+
+    Shoulder width alone collapses when a person turns sideways (the shoulders overlap in the image), which would
+    make every association test fail on a profile view.
+    """
+    kp = np.asarray(kp, np.float32)
+    cands = [0.0]
+    if kp[2, 2] > 0 and kp[5, 2] > 0:
+        cands.append(float(np.hypot(*(kp[2, :2] - kp[5, :2]))))
+    if kp[0, 2] > 0 and kp[1, 2] > 0:
+        cands.append(float(np.hypot(*(kp[0, :2] - kp[1, :2]))))
+    face = kp[FACE0:FACE0 + 68]
+    if (face[:, 2] > 0).sum() >= 10:
+        xy = face[face[:, 2] > 0, :2]
+        cands.append(float(xy[:, 0].max() - xy[:, 0].min()))
+    return max(cands)
+
+
+def _centre(kp: np.ndarray) -> np.ndarray | None:
+    box = person_box(kp, joints=_CORE)
+    return None if box is None else (box[:2] + box[2:]) / 2
+
+
+def is_jump(prev: np.ndarray | None, new: np.ndarray, *, max_shift: float = 0.75, frames: int = 1) -> bool:
+    """True when the new skeleton's head-and-torso centre lies more than ``max_shift`` body scales (of the previous
+    skeleton) per frame elapsed from the previous one: the tracker has jumped to another person, not followed its own.
+    The scale is the larger of :func:`body_scale` and a quarter of the head-and-torso box height (small, fast figures).
+
+    Args:
+        prev: the track's last accepted (137, 3) skeleton, or None (nothing to compare: never a jump).
+        new: the tracker's (137, 3) output for this frame.
+        frames: frames since ``prev`` (the person may have moved further while lost).
+    """
+    if prev is None:
+        return False
+    a, b = _centre(prev), _centre(new)
+    if a is None or b is None:
+        return False
+    box = person_box(prev, joints=_CORE)
+    scale = max(body_scale(prev), 0.25 * float(box[3] - box[1]), 1.0)
+    return float(np.hypot(*(a - b))) > max_shift * scale * max(1, frames) ** 0.5
+
+
+def stitch_tracks(tracks: dict[int, np.ndarray], *, max_gap: int, min_iou: float = 0.2) -> dict[int, np.ndarray]:
+    """Join a track to an earlier one that ended at most ``max_gap`` frames before it starts, when the box where the
+    earlier one was last seen overlaps the box where the later one is first seen by at least ``min_iou`` (the same
+    person, lost for a moment). The joined track keeps the earlier id. Tracks that overlap in time are never joined.
+
+    Args:
+        tracks: id -> (T, 137, 3) keypoints (all of the same length T).
+    """
+    out = {k: np.array(v, np.float32, copy=True) for k, v in sorted(tracks.items())}
+    changed = True
+    while changed:
+        changed = False
+        spans = {k: np.flatnonzero((v[..., 2] > 0).any(1)) for k, v in out.items()}
+        spans = {k: s for k, s in spans.items() if len(s)}
+        for a in sorted(spans, key=lambda k: spans[k][-1]):
+            end = spans[a][-1]
+            best, best_iou = None, min_iou
+            for b, sb in spans.items():
+                if b == a or sb[0] <= end or sb[0] - end > max_gap:
+                    continue
+                ov = iou(person_box(out[a][end]), person_box(out[b][sb[0]]))
+                if ov >= best_iou:
+                    best, best_iou = b, ov
+            if best is not None:
+                lo, hi = min(a, best), max(a, best)
+                merged = out[lo].copy()
+                take = (out[hi][..., 2] > 0).any(1)
+                merged[take] = out[hi][take]
+                out[lo] = merged
+                del out[hi]
+                changed = True
+                break
+    return out
+
+
+def check_association(kp: np.ndarray, *, nose_tol: float = NOSE_TOL, wrist_tol: float = WRIST_TOL
+                      ) -> tuple[np.ndarray, dict]:
+    """Keep the face and each hand only where they sit on this person's body; mark the rest missing.
+
+    The face passes when its nose tip is within ``nose_tol`` body scales (:func:`body_scale`) of the body's nose, a
+    hand when its wrist is within ``wrist_tol`` of the body wrist of the same side. A part whose body reference is
+    missing cannot be checked and is dropped too: a face or hand that cannot be tied to a body is not attributed.
+
+    Args:
+        kp: (T, 137, 3) one person's skeleton.
+
+    Returns:
+        The checked copy and a report: for each part, frames where it was reported, frames that passed, and
+        ``rate`` = passed / reported (1.0 when never reported).
+    """
+    kp = np.array(kp, np.float32, copy=True)
+    rep: dict = {}
+    checks = (("face", slice(FACE0, FACE0 + 70), _FACE_NOSE, 0, nose_tol),
+              ("left_hand", slice(LHAND0, LHAND0 + 21), LHAND0, 7, wrist_tol),
+              ("right_hand", slice(RHAND0, RHAND0 + 21), RHAND0, 4, wrist_tol))
+    scales = np.array([body_scale(f) for f in kp], np.float32)
+    for name, part, point, ref, tol in checks:
+        reported = (kp[:, part, 2] > 0).any(1)
+        ok = reported & (kp[:, point, 2] > 0) & (kp[:, ref, 2] > 0) & (scales > 0)
+        dist = np.hypot(*(kp[:, point, :2] - kp[:, ref, :2]).T)
+        ok &= dist <= tol * scales
+        kp[reported & ~ok, part] = 0.0
+        n, p = int(reported.sum()), int(ok.sum())
+        rep[name] = {"reported": n, "passed": p, "rate": round(p / n, 4) if n else 1.0}
+    return kp, rep
+
+
+def association_report(kp: np.ndarray, **tol: float) -> dict:
+    """The checks of :func:`check_association` on a skeleton, as a report only (the skeleton is not changed)."""
+    return check_association(kp, **tol)[1]
+
+
+def people_per_frame(tracks: dict[int, np.ndarray], num_frames: int, *, hold: int = 0) -> np.ndarray:
+    """(T,) int: how many tracks have a body (any of the first 25 joints) in each frame.
+
+    With ``hold`` > 0 a track also counts in gaps of at most ``hold`` frames between two frames where it has a body:
+    a person seen just before and just after a short tracking loss was in the frame during it.
+    """
+    n = np.zeros(num_frames, np.int64)
+    for v in tracks.values():
+        seen = (v[:num_frames, :25, 2] > 0).any(1)
+        idx = np.flatnonzero(seen)
+        for a, b in zip(idx[:-1], idx[1:], strict=True):
+            if 1 < b - a <= hold + 1:
+                seen[a + 1:b] = True
+        n[:len(seen)] += seen
+    return n
+
+
+def summarize_tracks(tracks: dict[int, np.ndarray], frame_size: tuple[int, int]) -> list[dict]:
+    """One record per track: id, frames present, first and last frame, mean box (x0, y0, x1, y1 px), mean area as a
+    fraction of the frame, mean distance of its centre from the frame centre (fraction of the half-diagonal), and
+    ``frontal``: the fraction of its frames in which a face mesh sits on its body (a frontal or near-frontal face).
+    """
+    w, h = frame_size
+    out = []
+    for tid, kp in sorted(tracks.items()):
+        present = np.flatnonzero((kp[:, :25, 2] > 0).any(1))
+        if not len(present):
+            continue
+        boxes = np.array([person_box(kp[t]) for t in present])
+        mean_box = boxes.mean(0)
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2 - np.array([w, h]) / 2
+        checked, _ = check_association(kp[present])
+        frontal = float((checked[:, FACE0:FACE0 + 70, 2] > 0).any(1).mean())
+        out.append({"id": int(tid), "frames": int(len(present)), "first": int(present[0]), "last": int(present[-1]),
+                    "mean_box": [round(float(v), 1) for v in mean_box],
+                    "area": round(float(((boxes[:, 2:] - boxes[:, :2]).prod(1)).mean() / (w * h)), 4),
+                    "off_centre": round(float(np.hypot(*centres.T).mean() / np.hypot(w / 2, h / 2)), 4),
+                    "frontal": round(frontal, 4)})
+    return out
+
+
+def parse_select(select: str) -> tuple[str, int | None]:
+    """``"main"`` -> ("main", None); ``"person=3"`` -> ("person", 3). Raises ValueError on anything else."""
+    m = re.fullmatch(r"person=(\d+)", select.strip())
+    if m:
+        return "person", int(m.group(1))
+    if select in ("main", "largest", "central"):
+        return select, None
+    raise ValueError(f"select must be one of {', '.join(SELECT_RULES)}, not {select!r}")
+
+
+def select_track(summary: list[dict], select: str, num_frames: int) -> int | None:
+    """The id of the subject's track, or None when there is no track.
+
+    Rules: ``main`` (default) prefers the person present longest and most frontal: score = fraction of frames
+    present x (0.5 + 0.5 x frontal), ties to the larger; ``largest``: largest mean box area; ``central``: mean centre
+    nearest the frame centre; ``person=ID``: that track (a ValueError names the ids there are when it does not exist).
+    """
+    rule, pid = parse_select(select)
+    if rule == "person":
+        ids = [s["id"] for s in summary]
+        if pid not in ids:
+            raise ValueError(f"person={pid}: no such track; the tracks are {', '.join(map(str, ids)) or 'none'}")
+        return pid
+    if not summary:
+        return None
+    if rule == "largest":
+        key = [s["area"] for s in summary]
+    elif rule == "central":
+        key = [-s["off_centre"] for s in summary]
+    else:
+        key = [s["frames"] / max(num_frames, 1) * (0.5 + 0.5 * s["frontal"]) + 1e-6 * s["area"] for s in summary]
+    return summary[int(np.argmax(key))]["id"]

@@ -1,0 +1,153 @@
+"""Several people without MediaPipe: tracks, stitching, jumps, association checks and subject selection on synthetic
+keypoints (CI has no real footage, and MediaPipe does not find drawn stick figures)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from microgesture.layouts import FACE0, LHAND0, RHAND0
+from microgesture.pose import PoseError, PoseResult, load_pose, select_person, track_listing
+from microgesture.pose.people import (
+    body_scale,
+    check_association,
+    iou,
+    is_jump,
+    parse_select,
+    people_per_frame,
+    person_box,
+    select_track,
+    stitch_tracks,
+    summarize_tracks,
+)
+
+
+def _person(cx: float, cy: float, s: float = 40.0, *, face: bool = True, hands: bool = True) -> np.ndarray:
+    """A frontal upper body centred at (cx, cy) with shoulder width s: body, face around the nose, hands at wrists."""
+    kp = np.zeros((137, 3), np.float32)
+    body = {0: (0, -0.8), 1: (0, 0), 2: (-0.5, 0), 5: (0.5, 0), 3: (-0.6, 0.6), 6: (0.6, 0.6), 4: (-0.5, 1.1),
+            7: (0.5, 1.1), 8: (0, 1.5), 9: (-0.25, 1.5), 12: (0.25, 1.5), 15: (-0.1, -0.9), 16: (0.1, -0.9),
+            17: (-0.2, -0.85), 18: (0.2, -0.85)}
+    for j, (dx, dy) in body.items():
+        kp[j] = (cx + dx * s, cy + dy * s, 0.9)
+    if face:
+        ang = np.linspace(0, 2 * np.pi, 70, endpoint=False)
+        kp[FACE0:FACE0 + 70] = np.stack([cx + 0.25 * s * np.cos(ang), cy - 0.8 * s + 0.3 * s * np.sin(ang),
+                                         np.ones(70)], 1)
+        kp[FACE0 + 30] = (cx, cy - 0.8 * s, 1)  # nose tip on the body's nose
+    if hands:
+        for start, wrist in ((LHAND0, 7), (RHAND0, 4)):
+            kp[start:start + 21] = kp[wrist] + np.array([0, 0.1 * s, 0.1]) * np.linspace(0, 1, 21)[:, None]
+            kp[start:start + 21, 2] = 1
+    return kp
+
+
+def _two_people(t: int = 20) -> dict[int, np.ndarray]:
+    """Person 0 on the left all along, frontal; person 1 on the right from frame 5, face missing (turned away)."""
+    a = np.stack([_person(80 + i, 120) for i in range(t)])
+    b = np.zeros_like(a)
+    b[5:] = np.stack([_person(240, 110, 50, face=False) for _ in range(t - 5)])
+    return {0: a, 1: b}
+
+
+def test_boxes_iou_and_scale():
+    kp = _person(100, 100)
+    box = person_box(kp)
+    assert box[0] < 80 and box[2] > 120 and person_box(np.zeros((137, 3))) is None
+    assert iou(box, box) == pytest.approx(1.0) and iou(box, box + 1000) == 0.0
+    side = _person(100, 100)
+    side[5, 0] = side[2, 0]  # profile: shoulders on top of each other
+    assert body_scale(side) >= 0.8 * 40  # nose-neck keeps the scale
+    assert body_scale(kp) == pytest.approx(40, rel=0.05)
+
+
+def test_is_jump_tells_following_from_jumping():
+    a = _person(100, 100)
+    assert not is_jump(a, _person(110, 100))  # walked a quarter shoulder
+    assert is_jump(a, _person(220, 100))  # the other person, three shoulder widths away
+    assert not is_jump(a, _person(220, 100), frames=16)  # ... reachable after half a second lost
+    assert not is_jump(None, a)
+
+
+def test_people_per_frame_counts_and_holds_short_gaps():
+    tracks = _two_people()
+    assert list(people_per_frame(tracks, 20)) == [1] * 5 + [2] * 15
+    tracks[1][10:12] = 0  # lost for two frames
+    assert people_per_frame(tracks, 20)[10] == 1
+    assert people_per_frame(tracks, 20, hold=2)[10] == 2 and people_per_frame(tracks, 20, hold=1)[10] == 1
+    tracks[1][15:] = 0  # gone at the end: never held
+    assert people_per_frame(tracks, 20, hold=5)[17] == 1
+
+
+def test_stitch_joins_a_lost_person_found_again_and_nobody_else():
+    a = np.stack([_person(100 + i, 100) for i in range(30)])
+    first, again = a.copy(), a.copy()
+    first[12:] = 0
+    again[:16] = 0  # lost for frames 12-15, found again where it was
+    other = np.stack([_person(300, 100) for _ in range(30)])
+    other[:14] = 0  # starts elsewhere: someone else
+    out = stitch_tracks({0: first, 3: again, 5: other}, max_gap=10)
+    assert sorted(out) == [0, 5]
+    assert (out[0][:12, 1, 2] > 0).all() and (out[0][16:, 1, 2] > 0).all() and (out[0][12:16] == 0).all()
+    assert sorted(stitch_tracks({0: first, 3: again}, max_gap=2)) == [0, 3]  # gap longer than allowed
+
+
+def test_association_drops_parts_of_someone_else():
+    kp = np.stack([_person(100, 100) for _ in range(6)])
+    other = _person(300, 100)
+    kp[1, FACE0:FACE0 + 70] = other[FACE0:FACE0 + 70]  # the face of the man beside
+    kp[2, LHAND0:LHAND0 + 21] = other[LHAND0:LHAND0 + 21]
+    kp[3, RHAND0:RHAND0 + 21] = other[RHAND0:RHAND0 + 21]
+    kp[4, 4] = 0  # right wrist missing: the right hand cannot be checked
+    out, rep = check_association(kp)
+    assert (out[1, FACE0:FACE0 + 70] == 0).all() and (out[2, LHAND0:LHAND0 + 21] == 0).all()
+    assert (out[3, RHAND0:RHAND0 + 21] == 0).all() and (out[4, RHAND0:RHAND0 + 21] == 0).all()
+    assert (out[0] == kp[0]).all() and (out[:, :25] == kp[:, :25]).all()  # body untouched
+    assert rep["face"] == {"reported": 6, "passed": 5, "rate": pytest.approx(5 / 6, abs=1e-4)}
+    assert rep["right_hand"]["passed"] == 4 and rep["left_hand"]["passed"] == 5
+
+
+def test_select_track_rules():
+    tracks = _two_people()
+    summary = summarize_tracks(tracks, (320, 240))
+    assert [s["id"] for s in summary] == [0, 1] and summary[0]["frames"] == 20 and summary[1]["first"] == 5
+    assert summary[0]["frontal"] == 1.0 and summary[1]["frontal"] == 0.0
+    assert select_track(summary, "main", 20) == 0  # present longest, frontal
+    assert select_track(summary, "largest", 20) == 1
+    assert select_track(summary, "central", 20) == 0  # person 1 at x=240 of 320
+    assert select_track(summary, "person=1", 20) == 1
+    with pytest.raises(ValueError, match="person=7: no such track; the tracks are 0, 1"):
+        select_track(summary, "person=7", 20)
+    assert select_track([], "main", 20) is None
+    assert parse_select("person=12") == ("person", 12)
+    with pytest.raises(ValueError, match="select must be one of"):
+        parse_select("left")
+
+
+def test_main_prefers_frontal_when_both_stay():
+    tracks = _two_people()
+    tracks[1][:5] = tracks[1][5]  # both present all along; person 1 larger but never frontal
+    assert select_track(summarize_tracks(tracks, (320, 240)), "main", 20) == 0
+
+
+def test_select_person_from_a_saved_file(tmp_path):
+    from microgesture.pose import _select
+
+    tracks = _two_people()
+    tracks[1][8, FACE0:FACE0 + 70] = _person(80, 120)[FACE0:FACE0 + 70]  # person 0's face attached to person 1
+    kp, sel, people = _select(tracks, 20, select="main", frame_size=(320, 240), hold=0)
+    assert sel["track"] == 0 and sel["multi_person_frames"] == 15 and len(sel["tracks"]) == 2
+    assert (people[1][8, FACE0:FACE0 + 70] == 0).all()  # association checks applied to every track
+    res = PoseResult(keypoints=kp, fps=25.0, frame_size=(320, 240), backend="mediapipe", selection=sel,
+                     people=people)
+    back = load_pose(res.save(tmp_path / "p.npz"))
+    assert sorted(back.people) == [0, 1] and np.array_equal(back.people[1], people[1])
+    other = select_person(back, "person=1")
+    assert other.selection["track"] == 1 and np.array_equal(other.keypoints, people[1])
+    assert other.missing["body"] == 0.25  # absent in frames 0-4
+    lines = track_listing(other)
+    assert lines[1].startswith("* person=1: 15/20 frames (from 5 to 19)") and lines[0].startswith("  person=0")
+    with pytest.raises(PoseError, match="person=4: no such track"):
+        select_person(back, "person=4")
+    with pytest.raises(PoseError, match="holds no tracks"):
+        select_person(PoseResult(keypoints=kp, fps=25.0, frame_size=(320, 240), backend="openpose-json"), "main")
