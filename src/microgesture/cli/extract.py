@@ -20,10 +20,12 @@ def extract_cmd(
     crf: int = typer.Option(23, help="H.264 quality of the outputs (lower = larger, better)."),
     terms: int = typer.Option(None, help="Taylor: number of terms K (3)."),
     window: int = typer.Option(None, help="Taylor: window L in frames (6)."),
+    scale: str = typer.Option(None, help="Taylor: 'frame' (one factor per output frame, MM-Gesture) or 'channel'."),
+    gray: str = typer.Option(None, help="Taylor: 'uint8' (OpenCV's 8-bit gray, MM-Gesture) or 'float' (unrounded)."),
     method: str = typer.Option(None, help="Flow: dis (CPU, default), raft_small or raft_large."),
     preset: str = typer.Option(None, help="Flow: DIS preset ultrafast, fast or medium (medium)."),
     weights: str = typer.Option(None, help="Flow: RAFT weights, DEFAULT (torchvision download) or a local .pth."),
-    max_flow: str = typer.Option(None, help="Flow: colour scale, pixels (20), 'clip' or 'frame'."),
+    max_flow: str = typer.Option(None, help="Flow: colour scale, 'frame' (default, MM-Gesture), 'clip' or pixels."),
     model: str = typer.Option(None, help="Depth: Hugging Face id or local directory (Depth-Anything-V2-Small-hf)."),
     input_size: int = typer.Option(None, help="Depth: short side fed to the model (518)."),
     batch_size: int = typer.Option(None, help="Depth / RAFT: frames per forward pass."),
@@ -45,8 +47,9 @@ def extract_cmd(
         raise UserError(f"--max-flow: expected pixels, 'clip' or 'frame', got {max_flow!r}") from None
     try:
         i, n = parse_shard(shard)
-        cfg = make_config(modality, device=device, terms=terms, window=window, method=method, preset=preset,
-                          weights=weights, max_flow=mf, model=model, input_size=input_size, batch_size=batch_size)
+        cfg = make_config(modality, device=device, terms=terms, window=window, scale=scale, gray=gray, method=method,
+                          preset=preset, weights=weights, max_flow=mf, model=model, input_size=input_size,
+                          batch_size=batch_size)
         rep = run_extraction(path(dataset), modality, cfg,
                              RunConfig(shard=i, num_shards=n, workers=workers, overwrite=overwrite, crf=crf))
     except ExtractError as e:
