@@ -25,7 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from heatmap_loop_baseline import render_loop  # noqa: E402
 
-from microgesture.data.heatmaps import render_heatmaps  # noqa: E402
+from microgesture.inputs.heatmaps import render_heatmaps  # noqa: E402
 from microgesture.layouts import get_layout  # noqa: E402
 
 T, SIZE, SIGMA = 48, 56, 0.6  # PoseC3D: 48 frames, 56 x 56, sigma 0.6
@@ -90,7 +90,7 @@ def peak_temporaries_mib(kind: str, volume: str, batch: int) -> float:
     """Peak resident memory of one batch render beyond its inputs and output, measured in a fresh process (Linux)."""
     code = (
         "import sys, numpy as np, torch; sys.path.insert(0, sys.argv[1]); import bench_heatmaps as b;"
-        "from microgesture.data.heatmaps import render_heatmaps; from microgesture.layouts import get_layout;"
+        "from microgesture.inputs.heatmaps import render_heatmaps; from microgesture.layouts import get_layout;"
         "kp, sc = b.batch_inputs(sys.argv[2], int(sys.argv[4]));"
         "e = np.array(get_layout('mmg36').edges) if sys.argv[3] == 'limb' else None;"
         "render_heatmaps(kp[:1], sc[:1], 56, 0.6, e);"  # warm up lazy imports and kernels

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from microgesture.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
-from microgesture.data.rgb import RGBInputConfig, RGBPipeline
 from microgesture.data.video import read_frames, read_video, write_video
+from microgesture.inputs.rgb import RGBInputConfig, RGBPipeline
 
 
 def textured_frames(t: int, w: int, h: int, rng: np.random.Generator) -> np.ndarray:
@@ -76,7 +76,7 @@ def rate(fn, items, repeat: int = 2) -> tuple[float, float]:
 
 def decode_share(ds: Dataset, clip_len: int) -> float:
     """Fraction of ``train_sample``'s CPU time spent in ``read_frames`` (decoding + RGB conversion)."""
-    import microgesture.data.rgb as rgb
+    import microgesture.inputs.rgb as rgb
 
     read, spent = rgb.read_frames, [0.0]
 

@@ -19,7 +19,7 @@ import torch
 
 from microgesture.branches import SkeletonPipeline
 from microgesture.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
-from microgesture.data.skeleton import SkeletonInputConfig
+from microgesture.inputs.skeleton import SkeletonInputConfig
 
 
 def build(root: Path, n: int) -> Dataset:

@@ -5,7 +5,7 @@ microgesture from
 the description in shared/REFERENCE.md ("Branches", PoseC3D joint/limb): for every frame and every point (or limb) a
 Gaussian of ``sigma`` with amplitude = confidence is drawn inside the window ``[int(mu - 3 sigma), int(mu + 3 sigma)]``
 (Python ``int`` truncates toward zero), clipped to the canvas, and max-merged into the frame's map. It is the slow,
-obvious way; microgesture.data.heatmaps does the same maths as batched tensor operations.
+obvious way; microgesture.inputs.heatmaps does the same maths as batched tensor operations.
 """
 
 from __future__ import annotations

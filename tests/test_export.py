@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from microgesture.data.format import Dataset
-from microgesture.data.heatmaps import render_heatmaps
 from microgesture.export import DenseHeatmaps, ExportError, export, load_exported
+from microgesture.inputs.heatmaps import render_heatmaps
 from microgesture.layouts import get_layout
 
 TOL = 1e-4

@@ -1,4 +1,4 @@
-"""microgesture.data.geometry: clip box, crop + resize, random resized crop, flips; frames and keypoints stay
+"""microgesture.inputs.geometry: clip box, crop + resize, random resized crop, flips; frames and keypoints stay
 aligned."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from microgesture.data.geometry import (
+from microgesture.inputs.geometry import (
     Box,
     GeometryConfig,
     View,
@@ -127,7 +127,7 @@ def test_frames_and_keypoints_agree_after_crop_and_flip(backend):
     frames = _blob_frames(points, 240, 320)
     kp, sc = points[:, None, :].astype(np.float32), np.ones((8, 1), np.float32)
     # About 3.4 source pixels per output pixel: a half-pixel convention slip would move dots by ~0.35 px.
-    view = train_view(kp, sc, rng, GeometryConfig(size=64, resize=72))
+    view = train_view(kp, sc, rng, GeometryConfig(), size=64, resize=72)
     for flip in (False, True):
         v = View(view.box, view.size, flip)
         src = frames if backend == "numpy" else torch.from_numpy(frames).permute(3, 0, 1, 2)

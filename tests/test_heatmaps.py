@@ -1,4 +1,4 @@
-"""microgesture.data.heatmaps: PoseC3D's maths (golden pyskl output), flips, skips, persons, chunking, no autograd."""
+"""microgesture.inputs.heatmaps: PoseC3D's maths (golden pyskl output), flips, skips, persons, chunking, no autograd."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from microgesture.data import heatmaps
-from microgesture.data.geometry import flip_keypoints, flip_volume
-from microgesture.data.heatmaps import render_heatmaps
+from microgesture.inputs import heatmaps
+from microgesture.inputs.geometry import flip_keypoints, flip_volume
+from microgesture.inputs.heatmaps import render_heatmaps
 from microgesture.layouts import get_layout
 
 ROOT = Path(__file__).resolve().parents[1]

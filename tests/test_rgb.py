@@ -9,9 +9,9 @@ import torch
 
 from microgesture.branches import BRANCHES, get_branch
 from microgesture.data.format import Clip, Dataset, DatasetError, DatasetHeader, DatasetWriter
-from microgesture.data.geometry import Box, View
-from microgesture.data.rgb import SKIP_REPORT, RGBInputConfig, RGBPipeline, frame_box
 from microgesture.data.video import VideoError, write_video
+from microgesture.inputs.geometry import Box, GeometryConfig, View
+from microgesture.inputs.rgb import SKIP_REPORT, RGBInputConfig, RGBPipeline, frame_box
 
 FRAME = (64, 48)  # (width, height) of the skeleton's pixel frame
 BODY = (20.0, 10.0, 44.0, 34.0)  # where the valid joints lie (x0, y0, x1, y1)
@@ -88,11 +88,11 @@ def _pipe(**kw) -> RGBPipeline:
 def test_box_contains_every_valid_joint_and_keeps_the_aspect(tmp_path):
     ds = make_video_dataset(tmp_path / "d")
     for square in (True, False):
-        p = _pipe(box_square=square, box_scale=1.2)
+        p = _pipe(geometry=GeometryConfig(square=square, scale=1.2, threshold=0.05))
         for c in ds.clips[:4]:
             box = p.clip_box(ds, c)
             s = ds.skeleton(c)
-            valid = s[..., 2] > p.cfg.box_threshold
+            valid = s[..., 2] > p.cfg.geometry.threshold
             xy = s[valid][:, :2]
             assert (xy[:, 0] >= box.x0).all() and (xy[:, 0] <= box.x1).all()
             assert (xy[:, 1] >= box.y0).all() and (xy[:, 1] <= box.y1).all()
@@ -125,7 +125,7 @@ def test_crop_and_flip_agree_on_frames_and_keypoints(tmp_path):
             w.add(Clip(clip_id=f"d{j}", video_id=f"d{j}", subject="s", split="train", label=0, start_frame=0,
                        end_frame=5, num_frames=6, video_path=f"videos/{j}.mp4"), s)
     ds = Dataset.open(root)
-    p = _pipe(size=32, box_scale=1.6)
+    p = _pipe(size=32, geometry=GeometryConfig(scale=1.6, threshold=0.05))
     rng = np.random.default_rng(3)
     flips = set()
     for _ in range(6):
@@ -180,7 +180,7 @@ def test_video_of_another_size_is_mapped_onto_the_skeleton_frame(tmp_path):
 
 
 def test_large_boxes_are_decoded_downscaled(tmp_path, monkeypatch):
-    import microgesture.data.rgb as rgb
+    import microgesture.inputs.rgb as rgb
 
     ds = _smooth_dataset(tmp_path / "d", 1.0)
     scales, read = [], rgb.read_frames

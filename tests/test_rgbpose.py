@@ -9,7 +9,8 @@ from test_rgb import make_video_dataset
 
 from microgesture.branches import get_branch
 from microgesture.config import merge
-from microgesture.data.rgbpose import RGBPoseInputConfig, RGBPosePipeline
+from microgesture.inputs.geometry import GeometryConfig
+from microgesture.inputs.rgbpose import RGBPoseInputConfig, RGBPosePipeline
 from microgesture.models.rgbpose import RGBPoseConfig, RGBPoseConv3D, SourceError, load_pathway
 from microgesture.train import BranchModule, fit, load_checkpoint, resolve_config
 
@@ -71,8 +72,8 @@ def test_one_draw_crops_and_flips_both_streams(video_ds):
     clip = video_ds.split("train")[0]
     out = {}
     for flip in (0.0, 1.0):
-        pipe = RGBPosePipeline(RGBPoseInputConfig(**TINY_INPUT, flip_prob=flip, flip_convention="pixel"),
-                               video_ds.layout)  # fmt: skip
+        icfg = RGBPoseInputConfig(**TINY_INPUT, geometry=GeometryConfig(flip_prob=flip), flip_convention="pixel")
+        pipe = RGBPosePipeline(icfg, video_ds.layout)
         out[flip] = pipe.train_sample(video_ds, clip, np.random.default_rng(3))
     a, b = out[0.0], out[1.0]
     assert a["rgb"].shape == (2, 32, 32, 3) and a["rgb"].dtype == np.uint8 and a["keypoints"].shape == (8, 36, 3)
@@ -157,15 +158,16 @@ def test_init_refuses_a_source_of_another_shape_or_kind(video_ds, sources, tmp_p
         load_pathway(m.rgb, tmp_path / "nowhere", role="rgb")
 
 
-def test_branch_trains_end_to_end_from_the_sources(video_ds, sources, tmp_path, capsys):
+def test_branch_trains_end_to_end_from_the_sources(video_ds, sources, tmp_path, caplog):
     from microgesture.predictions import load_predictions
 
     b = get_branch("rgbpose-limb")
     assert b.recipe["optim"]["lr"] == 0.0075 and b.recipe["schedule"]["milestones"] == [12, 16]
     rgb_run, pose_run = sources
     cfg = _rgbpose_cfg(video_ds, init_rgb=str(rgb_run), init_pose=str(pose_run))
-    m = fit(cfg, out=tmp_path / "run", progress=False)
-    assert "init rgb pathway" in capsys.readouterr().out
+    with caplog.at_level("INFO", logger="microgesture"):
+        m = fit(cfg, out=tmp_path / "run", progress=False)
+    assert "init rgb pathway" in caplog.text
     assert m["test"]["n"] == 3
     p = load_predictions(tmp_path / "run" / "preds_test.npz")
     assert p.logits.shape == (3, 3) and np.isfinite(p.logits).all()
@@ -177,7 +179,7 @@ def test_branch_trains_end_to_end_from_the_sources(video_ds, sources, tmp_path, 
         get_branch("rgbpose-joint").make_model(RGBPoseConfig(), RGBPoseInputConfig(clip_len=4, pose_clip_len=8), 3)
 
 
-def test_mm_gesture_chain_runs_through_the_runner(video_ds, tmp_path, capsys):
+def test_mm_gesture_chain_runs_through_the_runner(video_ds, tmp_path, caplog):
     """The shape of configs/mm_gesture.yaml at toy size: an RGB SlowOnly and a PoseC3D run (not fused) initialise
     RGBPoseConv3D through ``run:`` references; a Swin pre-trained on an RGB-only dataset of other classes (whole
     frames) initialises another through ``init_from``; the weighted fusion sees only the fused branches."""
@@ -206,9 +208,10 @@ def test_mm_gesture_chain_runs_through_the_runner(video_ds, tmp_path, capsys):
     }
     exp = ExperimentConfig(name="mm", dataset={"path": str(video_ds.root)}, branches=branches,
                            branch_defaults=LOOP, fusion={"methods": ["weighted"], "weights": [0.5, 0.5]})
-    s = run_experiment(exp, out=tmp_path / "study")
+    with caplog.at_level("INFO", logger="microgesture"):
+        s = run_experiment(exp, out=tmp_path / "study")
     # 3 MA-52 classes and 3 target classes: same shapes, other classes -> the classifier is not carried over
-    assert "re-initialised 2 tensors: the classifier (other classes)" in capsys.readouterr().out
+    assert "re-initialised 2 tensors: the classifier (other classes)" in caplog.text
     assert set(s["metrics"]["models"]) == {"rgbpose-joint", "swin-rgb-ma52"}
     assert "weighted" in s["metrics"]["fusions"]
     study = tmp_path / "study/branches"

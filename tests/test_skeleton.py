@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from microgesture.data.skeleton import SkeletonInputConfig, SkeletonTransform, parents, uniform_indices, view_indices
+from microgesture.inputs.skeleton import SkeletonInputConfig, SkeletonTransform, parents, uniform_indices, view_indices
 from microgesture.layouts import LAYOUTS, get_layout
 
 

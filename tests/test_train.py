@@ -38,6 +38,18 @@ def test_fit_writes_run_and_predictions(tiny_dataset, tmp_path):
     ck = torch.load(run / "model.ckpt", weights_only=True)
     assert ck["microgesture"]["classes"] == ["class0", "class1", "class2"]
     assert ck["microgesture"]["config"]["input"]["layout"] == "mmg36"
+    # config.yaml is the fully resolved config: every input and model field, and it rebuilds the same run config
+    import yaml
+
+    from microgesture.config import from_dict
+    from microgesture.inputs.skeleton import SkeletonInputConfig
+    from microgesture.models.dstcnn import DSTCNNConfig
+
+    written = yaml.safe_load((run / "config.yaml").read_text())
+    assert set(written["input"]) == set(SkeletonInputConfig.__dataclass_fields__)
+    assert set(written["model"]) == set(DSTCNNConfig.__dataclass_fields__)
+    assert written["input"]["clip_len"] == 8 and written["input"]["flip_prob"] == 0.5
+    assert from_dict(written) == _cfg(tiny_dataset)
 
 
 def test_slow_backbone_from_scratch_is_warned_and_train_predictions_optional(tiny_dataset, tmp_path, caplog):

@@ -89,34 +89,6 @@ def list_branches() -> list[str]:
 # Skeleton-coordinate branches
 
 
-class SkeletonPipeline:
-    """Stored skeleton -> (C, T, V) float32 under key ``joint`` (see microgesture.data.skeleton)."""
-
-    key = "joint"
-
-    def __init__(self, cfg, source_layout: str):
-        from microgesture.data.skeleton import SkeletonTransform
-
-        self.cfg = cfg
-        self.transform = SkeletonTransform(cfg, source_layout=source_layout)
-        self.num_views = cfg.num_views
-
-    def train_sample(self, ds: Dataset, clip: Clip, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        return {self.key: self.transform.train_sample(ds.skeleton(clip), rng)}
-
-    def test_sample(self, ds: Dataset, clip: Clip) -> dict[str, np.ndarray]:
-        return {self.key: self.transform.test_views(ds.skeleton(clip))}
-
-    def to_model_input(self, batch: dict[str, torch.Tensor], *, train: bool) -> torch.Tensor:
-        return batch[self.key]
-
-
-def _skeleton_input_cls():
-    from microgesture.data.skeleton import SkeletonInputConfig
-
-    return SkeletonInputConfig
-
-
 def _make_dstcnn(mcfg, icfg, num_classes: int) -> nn.Module:
     from microgesture.layouts import get_layout
     from microgesture.models.dstcnn import DecoupledSTCNN
@@ -133,6 +105,7 @@ def _make_stgcn(mcfg, icfg, num_classes: int) -> nn.Module:
 
 
 def _register_skeleton_branches() -> None:
+    from microgesture.inputs.skeleton import SkeletonInputConfig, SkeletonPipeline
     from microgesture.models.dstcnn import DSTCNNConfig
     from microgesture.models.stgcn import STGCNConfig
 
@@ -140,7 +113,7 @@ def _register_skeleton_branches() -> None:
         name="joint-dstcnn",
         modality="joint",
         description="AIM's Decoupled ST-CNN on joint coordinates (aim68 by default)",
-        input_cls=_skeleton_input_cls(),
+        input_cls=SkeletonInputConfig,
         model_cls=DSTCNNConfig,
         make_pipeline=SkeletonPipeline,
         make_model=_make_dstcnn,
@@ -156,7 +129,7 @@ def _register_skeleton_branches() -> None:
         name="joint-stgcn",
         modality="joint",
         description="ST-GCN baseline on joint coordinates, graph from the layout's edges (mmg36 by default)",
-        input_cls=_skeleton_input_cls(),
+        input_cls=SkeletonInputConfig,
         model_cls=STGCNConfig,
         make_pipeline=SkeletonPipeline,
         make_model=_make_stgcn,
@@ -175,7 +148,7 @@ _register_skeleton_branches()
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Heatmap-volume branches (PoseC3D): the loader yields keypoints on the heatmap canvas; the volumes are drawn on the
-# device inside the step (microgesture.data.heatmaps.HeatmapPipeline).
+# device inside the step (microgesture.inputs.heatmaps.HeatmapPipeline).
 
 
 def _make_resnet3d(mcfg, icfg, num_classes: int) -> nn.Module:
@@ -188,7 +161,7 @@ def _make_resnet3d(mcfg, icfg, num_classes: int) -> nn.Module:
 
 
 def _register_heatmap_branches() -> None:
-    from microgesture.data.heatmaps import HeatmapInputConfig, HeatmapPipeline
+    from microgesture.inputs.heatmaps import HeatmapInputConfig, HeatmapPipeline
     from microgesture.models.resnet3d import ResNet3DConfig
 
     # PoseC3D: SGD m0.9 wd 3e-4 on every weight, per-iteration cosine to 0, grad clip 40, CE; lr 0.05 (joint) / 0.2
@@ -221,7 +194,7 @@ _register_heatmap_branches()
 
 
 def _make_rgb_pipeline(cfg, source_layout: str) -> Pipeline:
-    from microgesture.data.rgb import RGBPipeline
+    from microgesture.inputs.rgb import RGBPipeline
 
     return RGBPipeline(cfg, source_layout)
 
@@ -236,7 +209,7 @@ def _video_model_maker(arch: str) -> Callable[[Any, Any, int], nn.Module]:
 
 
 def _register_rgb_branches() -> None:
-    from microgesture.data.rgb import IMAGENET_MEAN, IMAGENET_STD, KINETICS_MEAN, KINETICS_STD, RGBInputConfig
+    from microgesture.inputs.rgb import IMAGENET_MEAN, IMAGENET_STD, KINETICS_MEAN, KINETICS_STD, RGBInputConfig
     from microgesture.models.video import R2Plus1DConfig, SwinConfig
 
     # MM-Gesture's Video Swin recipe (shared/REFERENCE.md): AdamW lr 1e-3, backbone lr x0.1, no decay on norms and
@@ -312,8 +285,8 @@ def _make_rgbpose(mcfg, icfg, num_classes: int) -> nn.Module:
 
 
 def _register_rgbpose_branches() -> None:
-    from microgesture.data.rgb import RGBInputConfig
-    from microgesture.data.rgbpose import RGBPOSE_MEAN, RGBPOSE_STD, RGBPoseInputConfig, RGBPosePipeline
+    from microgesture.inputs.rgb import RGBInputConfig
+    from microgesture.inputs.rgbpose import RGBPOSE_MEAN, RGBPOSE_STD, RGBPoseInputConfig, RGBPosePipeline
     from microgesture.models.resnet3d import ResNet3DConfig
     from microgesture.models.rgbpose import RGBPoseConfig
 
@@ -330,7 +303,7 @@ def _register_rgbpose_branches() -> None:
         make_pipeline=_make_rgb_pipeline,
         make_model=_make_rgb_slowonly,
         recipe={
-            "input": {"clip_len": 8, "size": 224, "box_scale": 1.25, "box_threshold": 0.0,
+            "input": {"clip_len": 8, "size": 224, "geometry": {"scale": 1.25, "threshold": 0.0},
                       "mean": list(RGBPOSE_MEAN), "std": list(RGBPOSE_STD), "num_test_clips": 10,
                       "flip_test": False},
             "model": {"base_channels": r50.base_channels, "stage_blocks": list(r50.stage_blocks),

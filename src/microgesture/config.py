@@ -8,6 +8,7 @@ is reproducible from its directory alone. Unknown keys are errors, never silentl
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ __all__ = [
     "parse_overrides",
     "merge",
     "from_dict",
+    "build_dataclass",
+    "to_plain",
 ]
 
 
@@ -88,6 +91,10 @@ class TrainConfig:
     predict_train: bool = True
     deterministic: bool = True
 
+    def __post_init__(self) -> None:
+        if self.epochs < 1:  # 0 epochs would write an untrained model as a finished run
+            raise ValueError(f"train.epochs must be at least 1, got {self.epochs}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunConfig:
@@ -147,16 +154,54 @@ def merge(base: dict, over: dict) -> dict:
     return out
 
 
-def build_dataclass(cls: type, values: dict, *, where: str) -> Any:
-    """Instantiate a (frozen) config dataclass from a dict, converting lists to tuples and rejecting unknown keys."""
+def build_dataclass(cls: type, values: dict, *, where: str, base: Any = None) -> Any:
+    """Instantiate a (frozen) config dataclass from a dict, converting lists to tuples and rejecting unknown keys.
+
+    A field whose default is itself a config dataclass (e.g. an input's ``geometry``) takes a dict of the keys to
+    change: they override that default, and unknown keys fail the same way. ``base``: an instance whose values
+    replace the class defaults (used for those nested fields).
+    """
     names = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(names))
     if unknown:
         raise ValueError(f"unknown key(s) in {where}: {', '.join(unknown)}; known: {', '.join(sorted(names))}")
     kw = {}
     for k, v in values.items():
+        default = getattr(base, k) if base is not None else _default(names[k])
+        if isinstance(v, dict) and dataclasses.is_dataclass(default):
+            v = build_dataclass(type(default), v, where=f"{where}.{k}", base=default)
+        _check_type(cls, k, v, where)
         kw[k] = tuple(v) if isinstance(v, list) else v
-    return cls(**kw)
+    return dataclasses.replace(base, **kw) if base is not None else cls(**kw)
+
+
+_SCALARS = {int: (int,), float: (int, float), bool: (bool,)}
+
+
+def _check_type(cls: type, key: str, value: Any, where: str) -> None:
+    """A number or flag field given something else (``train.epochs=abc``) fails here, naming the key, not deep in
+    the training loop."""
+    try:
+        want = typing.get_type_hints(cls).get(key)
+    except (NameError, TypeError):  # an annotation that does not resolve: nothing to check against
+        return
+    ok = _SCALARS.get(want)
+    if ok and (not isinstance(value, ok) or (want is not bool and isinstance(value, bool))):
+        kind = {int: "an integer", float: "a number", bool: "true or false"}[want]
+        raise ValueError(f"{where}.{key}: expected {kind}, got {value!r}")
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None
+
+
+def to_plain(obj: Any) -> Any:
+    """A config dataclass (nested ones included) as plain YAML-able dicts and lists."""
+    return _plain(dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj)
 
 
 def from_dict(d: dict) -> RunConfig:

@@ -5,7 +5,7 @@ The exported graph maps one batch of test views to logits:
 - skeleton branches (``joint-*``): ``joint`` (N, C, T, V) float32, the pipeline's features -> (N, K);
 - heatmap branches (``heatmap-posec3d-*``): ``keypoints`` (N, T, V, 3) = x, y on the test canvas, score -> (N, K).
   The volumes are drawn inside the graph by :class:`DenseHeatmaps`, a dense formulation of PoseC3D's renderer
-  (:func:`microgesture.data.heatmaps.render_heatmaps`: the same windows, amplitudes and limb distances, computed on
+  (:func:`microgesture.inputs.heatmaps.render_heatmaps`: the same windows, amplitudes and limb distances, computed on
   the whole canvas instead of scattered windows) made of exportable operations only.
 
 What stays outside the graph, in numpy, is the checkpoint's test pipeline: selecting the joints, normalising, the
@@ -47,14 +47,14 @@ class DenseHeatmaps(nn.Module):
     """PoseC3D joint or limb volumes from canvas keypoints, with exportable dense operations.
 
     Reads (N, T, V, 3) = x, y in canvas pixels and a score; writes (N, C, T, H, W), C = V (joints) or E (limbs).
-    Equal to :func:`microgesture.data.heatmaps.render_heatmaps` up to float rounding (tests/test_export.py): a point
+    Equal to :func:`microgesture.inputs.heatmaps.render_heatmaps` up to float rounding (tests/test_export.py): a point
     is ``amp * exp(-d^2 / 2 sigma^2)`` inside the window ``[trunc(lo - 3 sigma), trunc(hi + 3 sigma)]`` on each
     axis, amplitudes below EPS are not drawn, a limb shorter than 1 px is the point a with a's score.
     """
 
     def __init__(self, *, size: int, sigma: float, edges: Sequence[tuple[int, int]] | None = None):
         super().__init__()
-        from microgesture.data.heatmaps import EPS
+        from microgesture.inputs.heatmaps import EPS
 
         self.size, self.sigma, self.eps = int(size), float(sigma), float(EPS)
         self.limbs = edges is not None
@@ -125,7 +125,7 @@ class _Graph(nn.Module):
 
 def _graph(module) -> tuple[_Graph, str]:
     """The exportable graph of a BranchModule and the name of its input."""
-    from microgesture.data.heatmaps import HeatmapPipeline
+    from microgesture.inputs.heatmaps import HeatmapPipeline
 
     pipe = module.pipeline
     if isinstance(pipe, HeatmapPipeline):

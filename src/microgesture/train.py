@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from microgesture import __version__
 from microgesture.branches import get_branch
-from microgesture.config import RunConfig, from_dict, merge
+from microgesture.config import RunConfig, from_dict, merge, to_plain
 from microgesture.data.format import Clip, Dataset
 from microgesture.losses import (
     FocalLoss,
@@ -69,9 +69,8 @@ def resolve_config(*, branch: str, dataset: str = "", file_cfg: dict | None = No
     if seed is not None:
         d["seed"] = seed
     cfg = from_dict(d)
-    b.input_config(cfg.input)  # validate now, so a typo fails before any work
-    b.model_config(cfg.model)
-    return cfg
+    # validated now, so a typo fails before any work; stored resolved, so config.yaml shows every value the run used
+    return replace(cfg, input=to_plain(b.input_config(cfg.input)), model=to_plain(b.model_config(cfg.model)))
 
 
 # -- data ----------

@@ -44,6 +44,7 @@ __all__ = [
     "flip_frames",
     "flip_volume",
     "train_view",
+    "clip_box",
     "eval_view",
 ]
 
@@ -235,17 +236,33 @@ def flip_volume(volume: Tensor, channel_flip: Sequence[int]) -> Tensor:
 
 @dataclass(frozen=True, kw_only=True)
 class GeometryConfig:
-    """Box, crop and flip settings; defaults are PoseC3D's (shared/REFERENCE.md "Branches")."""
+    """Where the clip box is, how training crops and flips inside it: the ``geometry`` section of the heatmap, RGB and
+    RGBPose inputs (``input: {geometry: {scale: 1.2}}``). Defaults are PoseC3D's (shared/REFERENCE.md "Branches");
+    the canvas sizes (``size``, ``resize``) belong to each input.
 
-    scale: float = 1.25  # box side x1.25 (PoseCompact padding 0.25)
+    Attributes:
+        scale: box side multiplier about its centre (1.25 = PoseCompact padding 0.25; AIM's RGB crop 1.2).
+        square: extend the short side, so the box resizes undistorted.
+        threshold: joints with a score above it define the box.
+        min_size: smallest box side, pixels.
+        area, ratio: RandomResizedCrop ranges inside the box (training).
+        flip_prob: training flip probability.
+    """
+
+    scale: float = 1.25
     square: bool = True
-    threshold: float = 0.0  # joints with score > threshold define the box
+    threshold: float = 0.0
     min_size: float = 10.0
-    resize: int = 64  # box -> resize x resize before the crop, and the test canvas
-    size: int = 56  # training canvas after RandomResizedCrop
     area: tuple[float, float] = (0.56, 1.0)
     ratio: tuple[float, float] = (3 / 4, 4 / 3)
     flip_prob: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.scale > 0 or not 0 < self.area[0] <= self.area[1] <= 1 or not 0 < self.ratio[0] <= self.ratio[1]:
+            raise ValueError(f"geometry: scale > 0, 0 < area <= 1 and 0 < ratio ranges needed, got scale {self.scale}, "
+                             f"area {self.area}, ratio {self.ratio}")
+        if not 0 <= self.flip_prob <= 1:
+            raise ValueError(f"geometry: flip_prob must be in [0, 1], got {self.flip_prob}")
 
 
 @dataclass(frozen=True)
@@ -273,28 +290,34 @@ class View:
 
 def train_view(
     keypoints: np.ndarray | Tensor, scores: np.ndarray | Tensor, rng: np.random.Generator, config: GeometryConfig,
-    *, frame: Box | None = None,
+    *, size: int = 56, resize: int = 64, frame: Box | None = None,
 ) -> View:  # fmt: skip
     """PoseC3D training geometry: clip box -> resize x resize -> random resized crop -> size x size, random flip.
 
     Args:
         keypoints: (..., T, V, 2) source keypoints of the clip; scores (..., T, V).
         rng: the sample's generator; every random number of the view comes from it.
+        size: the output canvas side; resize: the box's canvas before the crop (PoseC3D 56 and 64).
         frame: the whole frame's box, used when no joint is valid.
     """
-    box = keypoint_box(keypoints, scores, threshold=config.threshold, scale=config.scale, square=config.square,
-                       min_size=config.min_size, fallback=frame)  # fmt: skip
-    canvas = (config.resize, config.resize)
+    box = clip_box(keypoints, scores, config, frame=frame)
+    canvas = (resize, resize)
     crop = random_resized_crop(rng, canvas, area=config.area, ratio=config.ratio)
     flip = bool(rng.random() < config.flip_prob)
-    return View(box.sub_box(crop, canvas), (config.size, config.size), flip)
+    return View(box.sub_box(crop, canvas), (size, size), flip)
+
+
+def clip_box(keypoints: np.ndarray | Tensor, scores: np.ndarray | Tensor, config: GeometryConfig, *,
+             frame: Box | None = None) -> Box:
+    """The box of ``config`` over a clip's valid joints (``frame`` when there is none)."""
+    return keypoint_box(keypoints, scores, threshold=config.threshold, scale=config.scale, square=config.square,
+                        min_size=config.min_size, fallback=frame)
 
 
 def eval_view(
-    keypoints: np.ndarray | Tensor, scores: np.ndarray | Tensor, config: GeometryConfig, *, flip: bool = False,
-    frame: Box | None = None,
+    keypoints: np.ndarray | Tensor, scores: np.ndarray | Tensor, config: GeometryConfig, *, resize: int = 64,
+    flip: bool = False, frame: Box | None = None,
 ) -> View:  # fmt: skip
     """PoseC3D test-time geometry: clip box -> resize x resize (no crop); ``flip=True`` gives the flipped copy."""
-    box = keypoint_box(keypoints, scores, threshold=config.threshold, scale=config.scale, square=config.square,
-                       min_size=config.min_size, fallback=frame)  # fmt: skip
-    return View(box, (config.resize, config.resize), flip)
+    box = clip_box(keypoints, scores, config, frame=frame)
+    return View(box, (resize, resize), flip)

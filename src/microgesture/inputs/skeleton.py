@@ -12,12 +12,17 @@ C = 3 for ``joint`` (x, y, confidence), +2 for ``bone`` (vector to the parent jo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from microgesture.data.format import Clip, Dataset
 from microgesture.layouts import Layout, get_layout
 
-__all__ = ["SkeletonInputConfig", "SkeletonTransform", "uniform_indices", "parents"]
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["SkeletonInputConfig", "SkeletonTransform", "SkeletonPipeline", "uniform_indices", "parents"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,3 +230,23 @@ class SkeletonTransform:
             if self.cfg.flip_test:
                 views.append(self.features(*self.flip(xy[idx], conf[idx])))
         return np.stack(views)
+
+
+class SkeletonPipeline:
+    """Stored skeleton -> (C, T, V) float32 under key ``joint`` (see :class:`SkeletonTransform`)."""
+
+    key = "joint"
+
+    def __init__(self, cfg: SkeletonInputConfig, source_layout: str):
+        self.cfg = cfg
+        self.transform = SkeletonTransform(cfg, source_layout=source_layout)
+        self.num_views = cfg.num_views
+
+    def train_sample(self, ds: Dataset, clip: Clip, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        return {self.key: self.transform.train_sample(ds.skeleton(clip), rng)}
+
+    def test_sample(self, ds: Dataset, clip: Clip) -> dict[str, np.ndarray]:
+        return {self.key: self.transform.test_views(ds.skeleton(clip))}
+
+    def to_model_input(self, batch: dict[str, torch.Tensor], *, train: bool) -> torch.Tensor:
+        return batch[self.key]

@@ -2,14 +2,14 @@
 
 Per clip, in the data loader (numpy, uint8):
     uniform temporal sampling of ``clip_len`` frames (as the skeleton branches) -> one box for the whole clip over the
-    skeleton's valid joints, x``box_scale`` (1.2 = AIM's 20% margin, 1.25 = PoseC3D), square so nothing is stretched
-    (``crop: none`` uses the whole frame instead) -> train: RandomResizedCrop inside the box (area 0.56-1, aspect
-    3/4-4/3, PoseC3D/RGBPoseConv3D) + flip p=0.5; test: the box itself, ``num_test_clips`` temporal views, each with
-    its flipped copy (AIM's flip TTA) -> (T, S, S, 3) frames under key ``rgb`` (or ``taylor``, ``flow``, ``depth``).
+    skeleton's valid joints, x``geometry.scale`` (1.2 = AIM's 20% margin, 1.25 = PoseC3D), square so nothing is
+    stretched (``crop: none`` uses the whole frame instead) -> train: RandomResizedCrop inside the box (area 0.56-1,
+    aspect 3/4-4/3, PoseC3D/RGBPoseConv3D) + flip p=0.5; test: the box itself, ``num_test_clips`` temporal views, each
+    with its flipped copy (AIM's flip TTA) -> (T, S, S, 3) frames under key ``rgb`` (``taylor``, ``flow``, ``depth``).
 On the device (``to_model_input``): float, /255, mean/std of the backbone's pretraining (torchvision's Kinetics
 transforms), layout (B, 3, T, S, S).
 
-Geometry comes from :mod:`microgesture.data.geometry` (the same :class:`~microgesture.data.geometry.View` can be
+Geometry comes from :mod:`microgesture.inputs.geometry` (the same :class:`~microgesture.inputs.geometry.View` can be
 applied to a
 clip's keypoints, so an RGB + pose branch shares one draw). Views live in the skeleton's pixel frame,
 ``header.frame_size``; a video of another size is mapped by scaling (x * W_video / W_header). Only the sampled frames
@@ -29,16 +29,16 @@ import functools
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from microgesture.data.format import Clip, Dataset, DatasetError
-from microgesture.data.geometry import Box, View, keypoint_box, random_resized_crop
-from microgesture.data.skeleton import uniform_indices, view_indices
 from microgesture.data.video import VideoError, probe_video, read_frames
+from microgesture.inputs.geometry import Box, GeometryConfig, View, clip_box, random_resized_crop
+from microgesture.inputs.skeleton import uniform_indices, view_indices
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,9 @@ class RGBInputConfig:
         clip_len: frames sampled per view (AIM 24-32, Video Swin 32).
         size: output side in pixels (224 as in AIM and Video Swin).
         crop: ``skeleton`` (box over the clip's valid joints) or ``none`` (the whole frame).
-        box_scale: box side multiplier about its centre (1.2 = AIM's 20% margin, 1.25 = PoseC3D).
-        box_square: extend the short side so the box resizes to size x size undistorted (letterbox for ``none``).
-        box_threshold: joints with confidence above it define the box.
-        area, ratio: RandomResizedCrop range inside the box in training (PoseC3D 0.56-1, 3/4-4/3).
-        flip_prob: training flip probability.
+        geometry: the clip box (``scale`` 1.2 = AIM's 20% margin, 1.25 = PoseC3D; ``square`` extends the short side
+            so the box resizes to size x size undistorted, letterbox for ``none``; joints with confidence above
+            ``threshold`` define it), the RandomResizedCrop range inside it and the training flip probability.
         num_test_clips, flip_test: test views = temporal clips x (1 or 2 with the flipped copy).
         mean, std: normalisation on the 0-1 scale (the backbone's pretraining statistics).
         antialias: decode downscaled when the box is over 1.5x the output size.
@@ -78,12 +76,7 @@ class RGBInputConfig:
     clip_len: int = 32
     size: int = 224
     crop: str = "skeleton"
-    box_scale: float = 1.2
-    box_square: bool = True
-    box_threshold: float = 0.05
-    area: tuple[float, float] = (0.56, 1.0)
-    ratio: tuple[float, float] = (3 / 4, 4 / 3)
-    flip_prob: float = 0.5
+    geometry: GeometryConfig = field(default_factory=lambda: GeometryConfig(scale=1.2, threshold=0.05))
     num_test_clips: int = 2
     flip_test: bool = True
     mean: tuple[float, float, float] = KINETICS_MEAN
@@ -151,7 +144,7 @@ class RGBPipeline:
     def clip_box(self, ds: Dataset, clip: Clip) -> Box:
         """The clip's box in the skeleton's pixel frame (header.frame_size)."""
         c = self.cfg
-        whole = frame_box(ds.header.frame_size, square=c.box_square)
+        whole = frame_box(ds.header.frame_size, square=c.geometry.square)
         if c.crop == "none":
             return whole
         if not ds.has_skeletons:
@@ -159,14 +152,14 @@ class RGBPipeline:
                                "cannot work; set input.crop=none")
         skel = ds.skeleton(clip)
         # a clip whose joints are all missing falls back to the whole frame
-        return keypoint_box(skel[..., :2], skel[..., 2], threshold=c.box_threshold, scale=c.box_scale,
-                            square=c.box_square, fallback=whole)
+        return clip_box(skel[..., :2], skel[..., 2], c.geometry, frame=whole)
 
     def train_view(self, box: Box, rng: np.random.Generator) -> View:
         """RandomResizedCrop inside ``box`` and a random flip; one draw, applicable to frames and keypoints."""
         s = self.cfg.size
-        crop = random_resized_crop(rng, (s, s), area=self.cfg.area, ratio=self.cfg.ratio)
-        flip = bool(rng.random() < self.cfg.flip_prob)
+        g = self.cfg.geometry
+        crop = random_resized_crop(rng, (s, s), area=g.area, ratio=g.ratio)
+        flip = bool(rng.random() < g.flip_prob)
         return View(box.sub_box(crop, (s, s)), (s, s), flip)
 
     def test_views(self, box: Box) -> list[View]:

@@ -9,26 +9,26 @@ onto a canvas 4x smaller, which is what scaling the 224-pixel keypoints by 0.25 
 
 Per sample, in the data loader: ``rgb`` uint8 (T, S, S, 3) and ``keypoints`` float32 (rT, V, 3) = x, y on the heatmap
 canvas and score (test: a leading views axis on both). On the device (``to_model_input``): ``{"rgb": (B, 3, T, S, S)
-normalised, "pose": (B, C, rT, S/4, S/4)}`` heatmap volumes (microgesture.data.heatmaps.render_heatmaps).
+normalised, "pose": (B, C, rT, S/4, S/4)}`` heatmap volumes (microgesture.inputs.heatmaps.render_heatmaps).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from microgesture.data.format import Clip, Dataset
-from microgesture.data.geometry import Box, GeometryConfig, View, keypoint_box, train_view
-from microgesture.data.heatmaps import render_heatmaps
-from microgesture.data.rgb import RGBInputConfig, RGBPipeline
-from microgesture.data.skeleton import uniform_indices, view_indices
+from microgesture.inputs.geometry import Box, GeometryConfig, View, clip_box, train_view
+from microgesture.inputs.heatmaps import render_heatmaps
+from microgesture.inputs.rgb import RGBInputConfig, RGBPipeline
+from microgesture.inputs.skeleton import uniform_indices, view_indices
 from microgesture.layouts import get_layout, selection
 
 __all__ = ["RGBPoseInputConfig", "RGBPosePipeline", "RGBPOSE_MEAN", "RGBPOSE_STD"]
 
-# RGBPoseConv3D's RGB normalisation, given on the 0-255 scale [C]; stored here on the 0-1 scale of microgesture.data.rgb
+# RGBPoseConv3D's RGB normalisation, given on the 0-255 scale [C]; stored on the 0-1 scale of microgesture.inputs.rgb
 RGBPOSE_MEAN = tuple(v / 255 for v in (66.157, 59.394, 67.089))
 RGBPOSE_STD = tuple(v / 255 for v in (62.470, 57.967, 58.183))
 
@@ -42,8 +42,7 @@ class RGBPoseInputConfig:
         clip_len: RGB frames (8); pose_clip_len: heatmap frames (32 = clip_len x the model's speed ratio).
         size: RGB side (224); resize: the box's canvas before the random crop (256).
         pose_scale: heatmap side / RGB side (0.25 -> 56); sigma: Gaussian sigma in heatmap pixels (0.7).
-        box_scale: clip box side multiplier (1.25 = padding 0.25); box_threshold: joints with a higher score count.
-        area, ratio, flip_prob: training crop and flip.
+        geometry: clip box, training crop and flip (:class:`GeometryConfig`; box x1.25 = padding 0.25).
         num_test_clips, flip_test: test views (10 clips, no flip copy).
         flip_convention: keypoints' flip, "pyskl" (x -> W - x, as the source) or "pixel" (the frames' W - 1 - x).
         mean, std: RGB normalisation on the 0-1 scale; antialias: decode downscaled for large boxes.
@@ -57,11 +56,7 @@ class RGBPoseInputConfig:
     resize: int = 256
     pose_scale: float = 0.25
     sigma: float = 0.7
-    box_scale: float = 1.25
-    box_threshold: float = 0.0
-    area: tuple[float, float] = (0.56, 1.0)
-    ratio: tuple[float, float] = (3 / 4, 4 / 3)
-    flip_prob: float = 0.5
+    geometry: GeometryConfig = field(default_factory=GeometryConfig)
     num_test_clips: int = 10
     flip_test: bool = False
     flip_convention: str = "pyskl"
@@ -109,8 +104,7 @@ class RGBPosePipeline:
         self.video = RGBPipeline(RGBInputConfig(clip_len=cfg.clip_len, size=cfg.size, num_test_clips=cfg.num_test_clips,
                                                 flip_test=cfg.flip_test, mean=cfg.mean, std=cfg.std,
                                                 antialias=cfg.antialias))  # fmt: skip
-        self.geometry = GeometryConfig(scale=cfg.box_scale, threshold=cfg.box_threshold, resize=cfg.resize,
-                                       size=cfg.size, area=cfg.area, ratio=cfg.ratio, flip_prob=cfg.flip_prob)
+        self.geometry = cfg.geometry
 
     def _skeleton(self, ds: Dataset, clip: Clip) -> tuple[np.ndarray, np.ndarray, Box]:
         s = ds.skeleton(clip)[:, self.select]
@@ -130,7 +124,8 @@ class RGBPosePipeline:
         # each stream samples its own frames over the whole clip (MMUniformSampleFrames)
         rgb_idx = uniform_indices(clip.num_frames, self.cfg.clip_len, rng)
         pose_idx = uniform_indices(len(kp), self.cfg.pose_clip_len, rng)
-        view = train_view(kp, sc, rng, self.geometry, frame=frame)  # the box covers the whole clip
+        # the box covers the whole clip
+        view = train_view(kp, sc, rng, self.geometry, size=self.cfg.size, resize=self.cfg.resize, frame=frame)
         frames = self.video.render(ds, clip, [rgb_idx], [[view]])[0]
         return {self.key: frames, self.pose_key: self._pose(view, kp[pose_idx], sc[pose_idx])}
 
@@ -138,9 +133,7 @@ class RGBPosePipeline:
         """{rgb: uint8 (views, T, S, S, 3), keypoints: (views, rT, V, 3)}: box -> S x S, temporal clips (x flip)."""
         c = self.cfg
         kp, sc, frame = self._skeleton(ds, clip)
-        g = self.geometry
-        box = keypoint_box(kp, sc, threshold=g.threshold, scale=g.scale, square=g.square, min_size=g.min_size,
-                           fallback=frame)  # fmt: skip
+        box = clip_box(kp, sc, self.geometry, frame=frame)
         views = [View(box, (c.size, c.size), flip) for flip in ((False, True) if c.flip_test else (False,))]
         rgb_idx = view_indices(clip.num_frames, c.clip_len, c.num_test_clips)
         pose_idx = view_indices(len(kp), c.pose_clip_len, c.num_test_clips)

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from microgesture.data.format import Clip, Dataset
-from microgesture.data.geometry import Box, GeometryConfig, View, eval_view, train_view
+from microgesture.inputs.geometry import Box, GeometryConfig, View, eval_view, train_view
 from microgesture.layouts import get_layout
 
 __all__ = ["render_heatmaps", "EPS", "HeatmapInputConfig", "HeatmapPipeline"]
@@ -258,7 +258,7 @@ class HeatmapInputConfig:
         sigma: Gaussian sigma in heatmap pixels (0.6).
         size: training canvas after the random resized crop (56); resize: the box's canvas before the crop and the
             test canvas (64).
-        box_scale: clip box side multiplier (1.25); area, ratio: RandomResizedCrop ranges; flip_prob: train flip.
+        geometry: clip box, crop ranges and flip probability (:class:`GeometryConfig`, PoseC3D's defaults).
         num_test_clips: deterministic temporal views at test time (10); flip_test adds each one's flipped copy.
         flip_convention: "pyskl" (x -> W - x, PoseC3D) or "pixel" (x -> W - 1 - x).
     """
@@ -269,10 +269,7 @@ class HeatmapInputConfig:
     sigma: float = 0.6
     size: int = 56
     resize: int = 64
-    box_scale: float = 1.25
-    area: tuple[float, float] = (0.56, 1.0)
-    ratio: tuple[float, float] = (3 / 4, 4 / 3)
-    flip_prob: float = 0.5
+    geometry: GeometryConfig = field(default_factory=GeometryConfig)
     num_test_clips: int = 10
     flip_test: bool = True
     flip_convention: str = "pyskl"
@@ -295,10 +292,6 @@ class HeatmapInputConfig:
     def num_views(self) -> int:
         return self.num_test_clips * (2 if self.flip_test else 1)
 
-    def geometry(self) -> GeometryConfig:
-        return GeometryConfig(scale=self.box_scale, resize=self.resize, size=self.size, area=self.area,
-                              ratio=self.ratio, flip_prob=self.flip_prob)  # fmt: skip
-
 
 class HeatmapPipeline:
     """Stored skeleton -> canvas keypoints (T, V, 3) = x, y, score under key ``keypoints``; volumes on the device.
@@ -316,7 +309,7 @@ class HeatmapPipeline:
         self.cfg = cfg
         self.layout = get_layout(cfg.layout)
         self.select = selection(source_layout, cfg.layout)
-        self.geometry = cfg.geometry()
+        self.geometry = cfg.geometry
         self.num_views = cfg.num_views
         self.edges = self.layout.edges if cfg.kind == "limb" else None
 
@@ -330,23 +323,23 @@ class HeatmapPipeline:
         return np.concatenate([kp, sc[..., None]], -1).astype(np.float32)
 
     def train_sample(self, ds: Dataset, clip: Clip, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        from microgesture.data.skeleton import uniform_indices
+        from microgesture.inputs.skeleton import uniform_indices
 
         kp, sc, frame = self._skeleton(ds, clip)
         idx = uniform_indices(len(kp), self.cfg.clip_len, rng)
         kp, sc = kp[idx], sc[idx]
-        view = train_view(kp, sc, rng, self.geometry, frame=frame)
+        view = train_view(kp, sc, rng, self.geometry, size=self.cfg.size, resize=self.cfg.resize, frame=frame)
         return {self.key: self._pack(view, kp, sc)}
 
     def test_sample(self, ds: Dataset, clip: Clip) -> dict[str, np.ndarray]:
-        from microgesture.data.skeleton import view_indices
+        from microgesture.inputs.skeleton import view_indices
 
         kp, sc, frame = self._skeleton(ds, clip)
         views = []
         for idx in view_indices(len(kp), self.cfg.clip_len, self.cfg.num_test_clips):
             for flip in (False, True) if self.cfg.flip_test else (False,):
-                views.append(self._pack(eval_view(kp[idx], sc[idx], self.geometry, flip=flip, frame=frame),
-                                        kp[idx], sc[idx]))  # fmt: skip
+                view = eval_view(kp[idx], sc[idx], self.geometry, resize=self.cfg.resize, flip=flip, frame=frame)
+                views.append(self._pack(view, kp[idx], sc[idx]))
         return {self.key: np.stack(views)}
 
     def to_model_input(self, batch: dict[str, Tensor], *, train: bool) -> Tensor:
