@@ -22,6 +22,7 @@ from microgesture.detect.core import (
     background_labels,
     detect,
 )
+from microgesture.detect.timeline import plot_timeline
 
 log = logging.getLogger(__name__)
 
@@ -98,45 +99,6 @@ def read_events(path: str | os.PathLike, *, fps: float | None = None) -> list[Ev
         except (KeyError, ValueError, ZeroDivisionError, TypeError) as e:
             raise DetectError(f"{path}:line {i}: bad event row ({e}); columns: {', '.join(EVENT_COLUMNS)}") from None
     return out
-
-
-def plot_timeline(det: Detection, path: str | os.PathLike, *, gt: Sequence[Event] | None = None,
-                  max_classes: int = 12) -> Path:
-    """PNG: smoothed probabilities of the most active classes over time, detected events and the ground truth."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    k = det.smoothed.shape[1] if len(det.smoothed) else len(det.classes)
-    peak = det.smoothed.max(0) if len(det.smoothed) else np.zeros(k)
-    shown = [int(c) for c in np.argsort(-peak)[:max_classes]]
-    colours = {c: plt.cm.tab20(i % 20) for i, c in enumerate(sorted({*shown, *(e.label for e in det.events),
-                                                                     *(g.label for g in gt or [])}))}
-    lanes = 2 if gt is not None else 1
-    fig, axes = plt.subplots(1 + lanes, 1, figsize=(12, 3.2 + 0.7 * lanes), sharex=True,
-                             gridspec_kw={"height_ratios": [4] + [1] * lanes})
-    centres = (det.starts + min(det.window, det.num_frames) / 2) / det.fps
-    for c in shown:
-        axes[0].plot(centres, det.smoothed[:, c], color=colours[c], lw=1.2, label=det.classes[c][:28])
-    axes[0].set_ylabel("score (smoothed)")
-    axes[0].set_ylim(0, 1)
-    axes[0].legend(fontsize=6, ncol=3, loc="upper right")
-    lanes_data = [(axes[1], det.events, "detected")] + ([(axes[2], gt, "ground truth")] if gt is not None else [])
-    for ax, evs, name in lanes_data:
-        for e in evs:
-            ax.axvspan(e.start_s, e.end_s, color=colours.get(e.label, "grey"), alpha=0.8)
-            ax.text((e.start_s + e.end_s) / 2, 0.5, str(e.label), ha="center", va="center", fontsize=6)
-        ax.set_yticks([])
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    axes[-1].set_xlabel("time (s)")
-    axes[-1].set_xlim(0, det.num_frames / det.fps)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    return path
 
 
 def config_dict(cfg: DetectConfig) -> dict:
