@@ -77,6 +77,14 @@ def setup_logging(level: int = logging.INFO) -> None:
 
 
 @app.callback()
-def _setup() -> None:
+def _setup(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars: one line per stage (automatic when "
+                                                            "stderr is not a terminal)"),
+    verbose: bool = typer.Option(False, "--verbose", help="keep other libraries' log lines (Lightning, TF-Lite)"),
+) -> None:
     """microgesture: micro-gesture recognition toolkit."""
+    from microgesture.progress import set_mode, silence_third_party
+
+    set_mode(quiet_=True if quiet else None, verbose_=verbose)
+    silence_third_party()
     setup_logging()

@@ -1,0 +1,186 @@
+"""What a training run costs, shown while it runs: :class:`RunClock`, a Lightning callback.
+
+After the first few training steps it logs one estimate of the whole run on this machine: the remaining epochs at
+the measured time per step, the validation passes and the prediction passes that follow training (every predicted
+split, test views included) at a time per clip measured on the first validation, or guessed from the training step
+until then. After the first epoch the estimate is logged again if it moved by more than a third. When ``advice``
+returns a line for the estimate (a GPU recipe on a CPU: :func:`microgesture.sizes.cpu_advice`), the estimate is one
+warning line that carries it.
+
+On a terminal it draws two bars on stderr: the whole run (with its ETA) and the current epoch (loss, accuracy);
+in quiet mode (:func:`microgesture.progress.quiet`) only the estimate and one line at the end of training.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Callable
+
+import torch
+from lightning.pytorch.callbacks import Callback
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from microgesture.progress import _console, format_seconds, quiet
+
+__all__ = ["RunClock", "Estimate"]
+
+log = logging.getLogger(__name__)
+
+
+class Estimate:
+    """Seconds left in a run, from measured (or guessed) unit costs; ``parts()`` names where they go."""
+
+    def __init__(self, *, step_s: float, clip_s: float, clip_measured: bool, steps_left: int, val_clips_left: int,
+                 predict_clips: int):
+        self.step_s, self.clip_s, self.clip_measured = step_s, clip_s, clip_measured
+        self.steps_left, self.val_clips_left, self.predict_clips = steps_left, val_clips_left, predict_clips
+
+    @property
+    def train_s(self) -> float:
+        return self.steps_left * self.step_s
+
+    @property
+    def val_s(self) -> float:
+        return self.val_clips_left * self.clip_s
+
+    @property
+    def predict_s(self) -> float:
+        return self.predict_clips * self.clip_s
+
+    @property
+    def total_s(self) -> float:
+        return self.train_s + self.val_s + self.predict_s
+
+
+def _device(pl_module) -> str:
+    dev = next(pl_module.parameters()).device
+    if dev.type == "cuda":
+        return torch.cuda.get_device_name(dev)
+    return f"{dev.type}, {torch.get_num_threads()} threads" + (f", {platform.processor()}" if platform.processor()
+                                                                  else "")
+
+
+class RunClock(Callback):
+    """Bars, ETA and the whole-run estimate of one ``fit``.
+
+    Args:
+        batch_size: training batch size (to guess the prediction cost per clip before it is measured).
+        views: test views per clip (prediction costs that many forward passes per clip).
+        val_clips: clips in each validation pass; ``val_every``: epochs between validations.
+        predict_clips: clips predicted after training (all predicted splits).
+        advice: ``advice(total_seconds)`` -> a line to add (and make the estimate a warning), or None.
+        first_steps: training steps measured before the first estimate (the first step, with its warm-up, is
+            excluded when there are more).
+    """
+
+    def __init__(self, *, batch_size: int, views: int, val_clips: int, val_every: int, predict_clips: int,
+                 advice: Callable[[float], str | None] | None = None, first_steps: int = 3):
+        self.batch_size, self.views, self.val_clips = max(1, batch_size), max(1, views), val_clips
+        self.val_every, self.predict_clips, self.advice = max(1, val_every), predict_clips, advice
+        self.first_steps = max(1, first_steps)
+        self.step_times: list[float] = []
+        self.clip_s: float | None = None
+        self.announced: float | None = None
+        self._bar: Progress | None = None
+        self._run_task = self._epoch_task = None
+
+    # -- the estimate ------------------------------------------------------------------------------------------
+    def estimate(self, trainer) -> Estimate:
+        ts = self.step_times[1:] if len(self.step_times) > 1 else self.step_times
+        step_s = sorted(ts)[len(ts) // 2] if ts else 0.0  # the median: a slow first batch or a GC pause do not count
+        spe = int(trainer.num_training_batches)
+        epoch, in_epoch = trainer.current_epoch, trainer.fit_loop.epoch_loop.batch_progress.current.completed
+        steps_left = max(0, (trainer.max_epochs - epoch) * spe - in_epoch)
+        vals_left = sum(1 for e in range(epoch, trainer.max_epochs) if (e + 1) % self.val_every == 0)
+        # a forward pass costs about a third of a training step (forward + backward), per view
+        guess = step_s / self.batch_size / 3 * self.views
+        return Estimate(step_s=step_s, clip_s=self.clip_s if self.clip_s is not None else guess,
+                        clip_measured=self.clip_s is not None, steps_left=steps_left,
+                        val_clips_left=vals_left * self.val_clips, predict_clips=self.predict_clips)
+
+    def _announce(self, trainer, pl_module, *, updated: bool) -> None:
+        e = self.estimate(trainer)
+        epochs = trainer.max_epochs - trainer.current_epoch
+        how = "measured" if e.clip_measured else "guessed from the training step"
+        line = (f"{'updated estimate' if updated else 'estimate'}: this run takes ~{format_seconds(e.total_s)} more "
+                f"on this machine ({_device(pl_module)}): {epochs} epoch(s) x {trainer.num_training_batches} steps at "
+                f"{e.step_s:.2f} s/step ~{format_seconds(e.train_s)}, validation ~{format_seconds(e.val_s)}, "
+                f"then prediction of {self.predict_clips} clips x {self.views} view(s) ~{format_seconds(e.predict_s)}"
+                f" ({how})")
+        extra = self.advice(e.total_s) if self.advice and not updated else None
+        if extra:
+            log.warning("%s. %s", line, extra)
+        else:
+            log.info("%s", line)
+        self.announced = e.total_s
+
+    # -- hooks ---------------------------------------------------------------------------------------------------
+    def on_train_start(self, trainer, pl_module) -> None:
+        self._t0 = self._last = time.perf_counter()
+        if quiet() or not trainer.is_global_zero:
+            return
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), TextColumn("{task.fields[info]}"), console=_console,
+                             transient=False)
+        self._bar.start()
+        total = trainer.max_epochs * int(trainer.num_training_batches)
+        self._run_task = self._bar.add_task("train (whole run)", total=total, info="eta: measuring",
+                                            completed=trainer.current_epoch * int(trainer.num_training_batches))
+        self._epoch_task = self._bar.add_task("epoch", total=int(trainer.num_training_batches), info="")
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._last = time.perf_counter()
+        if self._bar is not None:
+            self._bar.reset(self._epoch_task, total=int(trainer.num_training_batches),
+                            description=f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}", info="")
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        now = time.perf_counter()
+        self.step_times.append(now - self._last)
+        self._last = now
+        n = len(self.step_times)
+        if self.announced is None and trainer.is_global_zero and (
+                n >= self.first_steps + 1 or n >= trainer.num_training_batches * trainer.max_epochs
+                or now - self._t0 > 20):
+            self._announce(trainer, pl_module, updated=False)
+        if self._bar is not None:
+            m = trainer.callback_metrics
+            info = "  ".join(f"{k.split('/')[-1]} {float(m[k]):.3f}" for k in ("train/loss", "train/acc", "val/top1")
+                             if k in m)
+            self._bar.update(self._epoch_task, advance=1, info=info)
+            eta = f"eta {format_seconds(self.estimate(trainer).total_s)}" if self.announced is not None else \
+                "eta: measuring"
+            self._bar.update(self._run_task, advance=1, info=f"{eta} (with validation and prediction)")
+
+    def on_validation_start(self, trainer, pl_module) -> None:
+        self._val_t0 = time.perf_counter()
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if self.val_clips and not trainer.sanity_checking:
+            self.clip_s = (time.perf_counter() - self._val_t0) / self.val_clips
+        self._last = time.perf_counter()  # validation time is not a training step's
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.current_epoch == 0 and self.announced is not None and trainer.is_global_zero:
+            # the first validation ran before this hook: its measured cost per clip is in this update
+            e = self.estimate(trainer)
+            if e.total_s > 0 and abs(e.total_s - self.announced) > self.announced / 3:
+                self._announce(trainer, pl_module, updated=True)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+        if trainer.is_global_zero:
+            m = trainer.callback_metrics
+            scores = ", ".join(f"{k} {float(m[k]):.3f}" for k in ("train/loss", "val/top1") if k in m)
+            log.info("train: %d epoch(s) in %s%s", trainer.current_epoch, format_seconds(time.perf_counter() -
+                                                                                         self._t0),
+                     f" ({scores})" if scores else "")
+
+    def on_exception(self, trainer, pl_module, exception) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

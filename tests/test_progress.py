@@ -1,0 +1,119 @@
+"""Progress, quiet mode, third-party noise, CPU sizes and run loggers."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+
+from microgesture import progress
+from microgesture.progress import QUIET_ENV, format_seconds, is_noise, run_child, track
+
+
+def test_format_seconds():
+    assert [format_seconds(s) for s in (0.4, 59, 61, 3599, 7260)] == ["0 s", "59 s", "1 min 01 s", "59 min 59 s",
+                                                                       "2 h 01 min"]
+
+
+def test_quiet_track_logs_one_line_per_stage(monkeypatch, caplog, capsys):
+    monkeypatch.setenv(QUIET_ENV, "1")
+    caplog.set_level(logging.INFO, logger="microgesture.progress")
+    assert list(track(range(5), "predict test", unit="clips")) == [0, 1, 2, 3, 4]
+    assert list(track([[1, 2], [3]], "predict val", unit="clips", total=3, weight=len)) == [[1, 2], [3]]
+    lines = [r.getMessage() for r in caplog.records if r.name == "microgesture.progress"]
+    assert len(lines) == 2
+    assert lines[0].startswith("predict test: 5 clips in ") and lines[1].startswith("predict val: 3 clips in ")
+    assert capsys.readouterr().err == ""  # no bar drawn
+
+
+def test_terminal_draws_a_bar_with_eta(monkeypatch):
+    from rich.console import Console
+
+    monkeypatch.setenv(QUIET_ENV, "0")
+    console = Console(force_terminal=True, width=100, record=True)
+    monkeypatch.setattr(progress, "_console", console)
+    list(track(range(3), "extract flow", unit="videos"))
+    out = console.export_text()
+    assert "extract flow" in out and "3/3" in out and "eta" in out
+
+
+def test_quiet_is_automatic_off_a_terminal(monkeypatch):
+    monkeypatch.delenv(QUIET_ENV, raising=False)
+    assert progress.quiet()  # pytest captures stderr: not a terminal
+
+
+def test_noise_lines_are_recognised():
+    noise = ["INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n",
+             "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n",
+             "W0000 00:00:1796365265.414303   10034 inference_feedback_manager.cc:114] Feedback manager requires\n",
+             "I0000 00:00:1796365265.414303   10034 gl_context.cc:357] GL version: 3.2\n"]
+    kept = ["pose: 250 frames (31.0 frames/s)\n", "error: a.mp4: no frames\n",
+            "E0000 00:00:1796365265.414303   10034 calculator_graph.cc:887] INTERNAL: failed\n"]
+    assert all(is_noise(x) for x in noise) and not any(is_noise(x) for x in kept)
+
+
+def test_run_child_drops_noise_and_keeps_the_rest(monkeypatch, capfd):
+    monkeypatch.delenv(progress.VERBOSE_ENV, raising=False)
+    code = ("import sys; sys.stderr.write('INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n"
+            "W0000 00:00:1.5   7 x.cc:1] chatter\\npose: 10 frames\\n'); sys.exit(3)")
+    assert run_child([sys.executable, "-c", code]) == 3
+    err = capfd.readouterr().err
+    assert "pose: 10 frames" in err and "TensorFlow" not in err and "chatter" not in err
+    monkeypatch.setenv(progress.VERBOSE_ENV, "1")
+    run_child([sys.executable, "-c", code])
+    assert "chatter" in capfd.readouterr().err
+
+
+# -- sizes ------------------------------------------------------------------------------------------------------------
+def test_cpu_size_is_the_demo_entry():
+    import yaml
+
+    from microgesture.sizes import CPU_SOURCE, SizeError, cpu_sizes, size_layer
+
+    demo = yaml.safe_load(CPU_SOURCE.read_text())["branches"]
+    sizes = cpu_sizes()
+    for entry in demo.values():
+        assert sizes[entry["branch"]]["model"] == entry["model"]
+        assert sizes[entry["branch"]]["train"]["epochs"] == entry["train"]["epochs"]
+    assert size_layer("joint-dstcnn", "recipe") == {}
+    with pytest.raises(SizeError, match="joint-stgcn.*no CPU-sized variant"):
+        size_layer("joint-stgcn", "cpu")
+    with pytest.raises(SizeError, match="expected one of"):
+        size_layer("joint-dstcnn", "huge")
+
+
+def test_advice_only_for_gpu_recipes_on_a_cpu():
+    from microgesture.sizes import cpu_advice, is_cpu_sized, size_layer
+    from microgesture.train import resolve_config
+
+    recipe = resolve_config(branch="joint-dstcnn")
+    small = resolve_config(branch="joint-dstcnn", file_cfg=size_layer("joint-dstcnn", "cpu"))
+    assert not is_cpu_sized(recipe) and is_cpu_sized(small)
+    line = cpu_advice(recipe, on_gpu=False)(900.0)
+    assert "sized for GPUs" in line and "--size cpu" in line and "docs/cost.md" in line
+    assert cpu_advice(small, on_gpu=False) is None and cpu_advice(recipe, on_gpu=True) is None
+    stgcn = cpu_advice(resolve_config(branch="joint-stgcn"), on_gpu=False)
+    assert stgcn(60.0) is None and "train.epochs" in stgcn(3600.0)
+
+
+# -- loggers ----------------------------------------------------------------------------------------------------------
+def test_logger_choice(tmp_path, monkeypatch):
+    import importlib.util
+
+    from microgesture import loggers
+    from microgesture.loggers import LoggerError, check_logger, make_loggers
+
+    assert check_logger("csv") == "csv"
+    with pytest.raises(LoggerError, match="expected one of"):
+        check_logger("neptune")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(loggers.importlib.util, "find_spec", lambda n: None if n == "wandb" else real(n))
+    with pytest.raises(LoggerError, match="wandb package is not installed"):
+        check_logger("wandb")
+    names = [type(x).__name__ for x in make_loggers("csv", tmp_path / "run")]
+    assert names == ["CSVLogger"]
+    if real("tensorboard") is not None:
+        assert check_logger(None) == "tensorboard"
+        assert [type(x).__name__ for x in make_loggers(None, tmp_path / "run", params={"a": {"b": 1}})] == \
+            ["CSVLogger", "TensorBoardLogger"]
