@@ -90,7 +90,8 @@ def test_demo_config_runs_end_to_end_on_tiny(tmp_path):
     """The shipped demo study (joint, joint-heatmap and RGB branches, three fusions, pseudo-labelling, retraining,
     final fusion, report) on the tiny synthetic preset, one short epoch per branch."""
     over = {"dataset": {"synth": {"preset": "tiny", "seed": 0, "video": True}},
-            "branch_overrides": {"train": {"epochs": 1, "limit_train_batches": 2, "num_workers": 0}}}
+            "branch_overrides": {"train": {"epochs": 1, "limit_train_batches": 2, "num_workers": 0}},
+            "pseudo_label": {"threshold": 0.0}}  # one epoch is not confident: select every clip, so retraining runs
     s = run_experiment(load_experiment("demo", over), out=tmp_path / "demo")
     assert set(s["metrics"]["models"]) == {"joint", "heatmap", "rgb"}
     assert {"temperature", "mean", "stacking"} <= set(s["metrics"]["fusions"])

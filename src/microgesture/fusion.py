@@ -491,8 +491,14 @@ def fuse_files(
     out: str | os.PathLike,
     config: FusionConfig | None = None,
     names: list[str] | None = None,
+    overwrite: bool = False,
+    tune_on_test: bool = False,
 ) -> dict:
     """Load, fuse with each of ``methods``, and write to ``out``.
+
+    Refuses an ``out`` that holds a result (``metrics.json``, ``fusion.json``, ``fused_*.npz``: a fusion's or a run's)
+    unless ``overwrite``, and "val" predictions of the test split (tuning weights and temperatures on test labels)
+    unless ``tune_on_test``, which is then recorded in fusion.json and logged as a warning.
 
     Writes ``fused_<method>_<split>.npz`` (the predictions contract), ``metrics.json`` (classification_report of every
     single model and every fusion, per split where labels exist) and ``fusion.json`` (the chosen weights, temperatures
@@ -504,17 +510,22 @@ def fuse_files(
     val = [load_predictions(p) for p in val_paths] if val_paths else None
     test = [load_predictions(p) for p in test_paths] if test_paths else None
     val, test = check_inputs(val, test)
+    _refuse_test_as_val(val, test, tune_on_test)
+    out = Path(out)
+    old = [p for p in (out / "metrics.json", out / "fusion.json") if p.exists()] + sorted(out.glob("fused_*.npz"))
+    if old and not overwrite:
+        raise FusionError(f"{old[0]}: exists (a finished result in {out}); pass --overwrite to replace it, or "
+                          f"choose another --out")
     ref = val or test
     assert ref is not None
     nm = model_names(ref, names)
-    out = Path(out)
     metrics: dict = {"names": list(nm), "models": {}, "fusions": {}}
     for i, name in enumerate(nm):
         metrics["models"][name] = {s: r for s, ps in (("val", val), ("test", test))
                                    if ps and (r := _report(ps[i])) is not None}
     record: dict = {"primary": methods[0], "names": list(nm), "config": asdict(cfg),
                     "inputs": {"val": [p.source for p in val or []], "test": [p.source for p in test or []]},
-                    "methods": {}}
+                    "tuned_on_test": bool(tune_on_test and val), "methods": {}}
     results = [fuse(val, test, method=method, config=cfg, names=list(nm)) for method in methods]  # all, then write
     for method, res in zip(methods, results, strict=True):
         files = {}
@@ -524,6 +535,10 @@ def fuse_files(
         record["methods"][method] = {**res.params, "files": files}
         metrics["fusions"][method] = {s: r for s, p in (("val", res.val), ("test", res.test))
                                       if (r := _report(p)) is not None}
+    written = {Path(f) for r in record["methods"].values() for f in r["files"].values()}
+    for p in old:  # an earlier result's files that this one does not replace
+        if p.suffix == ".npz" and p not in written:
+            p.unlink()
     write_text(out / "metrics.json", json.dumps(metrics, indent=1) + "\n")
     write_text(out / "fusion.json", json.dumps(record, indent=2, default=float) + "\n")
     for method, r in record["methods"].items():
@@ -531,6 +546,22 @@ def fuse_files(
             log.warning("%s: %s", method, note)
     log.info("wrote %s: fused_<method>_<split>.npz, metrics.json, fusion.json", out)
     return metrics
+
+
+def _refuse_test_as_val(val: list[Predictions] | None, test: list[Predictions] | None, allowed: bool) -> None:
+    """Weights and temperatures searched on test labels make the test score meaningless: refuse, unless asked."""
+    for p in val or []:
+        split = p.meta.get("split")
+        same = bool(test) and set(p.clip_ids.tolist()) == set(test[0].clip_ids.tolist())
+        if split == "test" or same:
+            why = "holds predictions of the test split" if split == "test" else "holds the same clips as --test"
+            if not allowed:
+                raise FusionError(f"{p.source or 'predictions'}: given as --val but {why}: weights and temperatures "
+                                  "would be tuned on test labels; pass the val predictions, or --tune-on-test to do "
+                                  "it knowingly (recorded in fusion.json)")
+            log.warning("%s: --tune-on-test: weights and temperatures are tuned on test labels; the test scores "
+                        "are optimistic", p.source or "predictions")
+            return
 
 
 def results_table(metrics: dict, *, title: str = "fusion"):

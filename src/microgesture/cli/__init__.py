@@ -11,6 +11,8 @@ import importlib
 import os
 import sys
 
+from rich.markup import escape
+
 from microgesture.cli.common import UserError, app, console, data_app, setup_logging
 
 # Importing a command module registers its commands; this order is the order of ``microgesture --help``.
@@ -20,16 +22,35 @@ for _name in ("info", "fuse", "train", "extract", "data", "run", "detect", "pred
 __all__ = ["app", "data_app", "main", "UserError"]
 
 
+# Errors of input a user can fix, by class name (so that catching them imports neither torch nor PyAV). Each names its
+# file; the CLI prints them as one line and exits 2.
+_USER_ERRORS = {"UserError", "DatasetError", "VideoError", "PredictionsError", "FusionError", "TrainingError",
+                "RunExistsError"}
+
+
+def user_message(e: BaseException) -> str | None:
+    """The one-line message of an error the user can fix, or None for a bug (which keeps its traceback)."""
+    names = {c.__name__ for c in type(e).__mro__ if c.__module__.startswith("microgesture")}
+    if names & _USER_ERRORS:
+        msg = str(e).strip("'\" \n")
+    elif isinstance(e, OSError) and e.filename is not None and e.strerror:  # permission, missing file, a directory
+        msg = f"{e.filename}: {e.strerror}"
+    elif isinstance(e, FileExistsError | FileNotFoundError | PermissionError):
+        msg = str(e)
+    else:
+        return None
+    return "; ".join(line.strip() for line in msg.splitlines() if line.strip())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line (the ``microgesture`` entry point)."""
-    from microgesture.data.format import DatasetError
-
     setup_logging()
     try:
         # standalone mode: click/typer handle usage errors and --help themselves.
         app(args=argv, prog_name="microgesture")
-    except (UserError, DatasetError, FileExistsError, FileNotFoundError) as e:
-        if os.environ.get("MICROGESTURE_DEBUG"):
+    except Exception as e:
+        msg = user_message(e)
+        if msg is None or os.environ.get("MICROGESTURE_DEBUG"):
             raise
-        console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(msg)}", highlight=False, soft_wrap=True)
         sys.exit(2)

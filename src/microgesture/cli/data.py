@@ -106,11 +106,13 @@ def check_cmd(
     dataset: str = typer.Argument(..., help="Dataset directory."),
     video: bool = typer.Option(True, "--video/--no-video", help="Probe each video's length (existence is always "
                                "checked)."),
+    decode: bool = typer.Option(False, "--decode", help="Decode every packet of every video (finds a corruption in "
+                                "the middle of a file, which the header probe does not; slower)."),
 ) -> None:
     """Validate a dataset: one line per problem; exit 1 if there is any error (warnings alone exit 0)."""
     from microgesture.data.check import check_dataset
 
-    problems = check_dataset(path(dataset), videos=video)
+    problems = check_dataset(path(dataset), videos="decode" if decode else video)
     for p in problems:
         print(p)
     n_err = sum(p.severity == "error" for p in problems)

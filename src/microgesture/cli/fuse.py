@@ -38,6 +38,9 @@ def fuse_cmd(
     names: str = typer.Option(None, help="Comma-separated model names (default: meta branch or file name)."),
     step: float = typer.Option(0.05, help="Simplex grid step of the weight search."),
     stacker: str = typer.Option("logreg", help="Stacking model: logreg, or lightgbm (needs the lightgbm extra)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a result already in --out."),
+    tune_on_test: bool = typer.Option(False, "--tune-on-test", help="Accept test predictions as --val (weights and "
+                                      "temperatures tuned on test labels: optimistic scores; recorded)."),
 ) -> None:
     """Fuse predictions: --val A.npz B.npz ... --test A.npz B.npz ... (same model order in both lists)."""
     from microgesture.fusion import FusionConfig, FusionError, fuse_files, parse_tau, parse_weights, results_table
@@ -49,7 +52,8 @@ def fuse_cmd(
         cfg = FusionConfig(weights=parse_weights(weights) if weights else None, tau=parse_tau(tau),
                            objective=objective, step=step, stacker=stacker)
         metrics = fuse_files(files["--val"] or None, files["--test"] or None, methods=methods, out=path(out),
-                             config=cfg, names=names.split(",") if names else None)
+                             config=cfg, names=names.split(",") if names else None, overwrite=overwrite,
+                             tune_on_test=tune_on_test)
     except (FusionError, PredictionsError) as e:
         raise UserError(str(e)) from None
     show(results_table(metrics, title=f"fusion ({', '.join(methods)})"))

@@ -38,7 +38,7 @@ from microgesture.data.format import (
     DatasetHeader,
     _read_clips,
 )
-from microgesture.data.video import VideoError, probe_video
+from microgesture.data.video import VideoError, probe_video, verify_video
 from microgesture.layouts import get_layout
 
 __all__ = ["Problem", "check_dataset", "has_errors"]
@@ -63,8 +63,9 @@ def has_errors(problems: list[Problem]) -> bool:
     return any(p.severity == "error" for p in problems)
 
 
-def check_dataset(ds_or_path: Dataset | str | os.PathLike, *, videos: bool = True) -> list[Problem]:
-    """Check a dataset (opened, or a directory). ``videos=False`` skips probing video lengths (existence is checked).
+def check_dataset(ds_or_path: Dataset | str | os.PathLike, *, videos: bool | str = True) -> list[Problem]:
+    """Check a dataset (opened, or a directory). ``videos=False`` skips probing video lengths (existence is checked);
+    ``videos="decode"`` decodes every packet of every video (finds a corruption in the middle of a file).
 
     Returns problems in file order: header, clip table, skeletons, videos, subjects.
     """
@@ -151,6 +152,8 @@ def _check_header(d: dict, path: Path) -> tuple[list[Problem], DatasetHeader | N
 def _check_rows(header: DatasetHeader, clips: list[Clip], path: Path) -> list[Problem]:
     probs: list[Problem] = []
     k = header.num_classes
+    if not clips:
+        probs.append(Problem("error", str(path), "", "no clips: the dataset is empty"))
     for cid, n in Counter(c.clip_id for c in clips).items():
         if n > 1:
             probs.append(Problem("error", str(path), cid, f"clip id appears {n} times"))
@@ -241,7 +244,7 @@ def _quirks(a: np.ndarray) -> np.ndarray:
     return ((a[..., :2] < 0).any(-1) & (a[..., 2] > 0)) | (a[..., 2] < 0) | (a[..., 2] > 1)
 
 
-def _check_videos(root: Path, clips: list[Clip], *, probe: bool, rgb_only: bool) -> list[Problem]:
+def _check_videos(root: Path, clips: list[Clip], *, probe: bool | str, rgb_only: bool) -> list[Problem]:
     probs: list[Problem] = []
     exists: dict[str, bool] = {}
     need: dict[str, list[Clip]] = defaultdict(list)
@@ -261,7 +264,7 @@ def _check_videos(root: Path, clips: list[Clip], *, probe: bool, rgb_only: bool)
     if probe:
         for rel, cs in need.items():
             try:
-                frames = probe_video(root / rel)["num_frames"]
+                frames = verify_video(root / rel) if probe == "decode" else probe_video(root / rel)["num_frames"]
             except VideoError as e:
                 probs += [Problem("error", str(root / rel), c.clip_id, str(e)) for c in cs]
                 continue
