@@ -159,6 +159,14 @@ def detect_file(
     record = {"source": str(src), "model": str(model), "fps": pose.fps, "frames": det.num_frames,
               "windows": len(det.starts), "window_frames": det.window, "stride_frames": det.stride,
               "config": config_dict(cfg), "events": len(det.events), "no_person": pose.no_person}
+    from microgesture.detect.domain import domain_warning, score_level
+
+    warn = domain_warning(pose.keypoints, det.probs, det.valid, level=score_level(model))
+    if warn:  # said once; the extracted skeleton is kept so the footage's pose can be inspected without re-extraction
+        log.warning("%s: %s", src, warn)
+        record["domain_warning"] = warn
+        if src.suffix.lower() != ".npz":
+            record["pose"] = str(pose.save(f"{stem}_pose.npz"))
     windows = Path(f"{stem}_windows.npz")
     with atomic_path(windows) as tmp:
         np.savez_compressed(tmp, starts=det.starts, probs=det.probs.astype(np.float32),
