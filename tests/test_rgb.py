@@ -334,7 +334,7 @@ def test_each_video_branch_trains_a_step(name, all_modalities, tmp_path):
 
 
 def test_init_from_another_class_count(tmp_path, caplog):
-    from microgesture.train import BranchModule, _init_from, fit, load_checkpoint
+    from microgesture.train import BranchModule, fit, init_from, load_checkpoint
 
     src = make_video_dataset(tmp_path / "three", num_classes=3)
     dst = make_video_dataset(tmp_path / "four", num_classes=4, seed=1)
@@ -348,7 +348,7 @@ def test_init_from_another_class_count(tmp_path, caplog):
     # right after the transfer (before any step): the backbone is the source's, the head is new
     source = load_checkpoint(tmp_path / "a").state_dict()
     module = BranchModule(cfg=cfg, classes=dst.classes, source_layout=dst.layout, class_counts=[1] * 4)
-    _init_from(module, str(tmp_path / "a"))
+    init_from(module, str(tmp_path / "a"))
     own = module.state_dict()
     backbone = [k for k in own if k.startswith("model.backbone.")]
     assert len(backbone) > 20

@@ -1,36 +1,22 @@
 """The branch registry. A branch = a modality + its input pipeline + a model + a default recipe (loss, optimiser,
 schedule, loop). Registered by explicit calls at the bottom of this module; a duplicate name is an error.
 
-A pipeline turns one clip into numpy arrays in the data loader (``train_sample``: one random view;
-``test_sample``: a leading axis of deterministic views) and turns the collated batch into the model input on the
-device (``to_model_input``: e.g. heatmap rendering or RGB normalisation happens there, after the batch has moved).
+The pipeline contract is :class:`microgesture.inputs.protocols.Pipeline`; the model's, with its optional hooks,
+:mod:`microgesture.models.protocols`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
-import torch
 from torch import nn
 
 from microgesture.config import build_dataclass
-from microgesture.data.format import Clip, Dataset
+from microgesture.inputs.protocols import Pipeline
 
 __all__ = ["Pipeline", "Branch", "register_branch", "get_branch", "list_branches", "BRANCHES"]
-
-
-class Pipeline(Protocol):
-    key: str
-    num_views: int
-
-    def train_sample(self, ds: Dataset, clip: Clip, rng: np.random.Generator) -> dict[str, np.ndarray]: ...
-
-    def test_sample(self, ds: Dataset, clip: Clip) -> dict[str, np.ndarray]: ...
-
-    def to_model_input(self, batch: dict[str, torch.Tensor], *, train: bool) -> torch.Tensor: ...
 
 
 @dataclass(frozen=True)
