@@ -92,3 +92,16 @@ def test_fit_in_bf16_mixed(tiny_dataset, tmp_path):
     col = curves[0].split(",").index("train/loss")
     losses = [float(r.split(",")[col]) for r in curves[1:] if r.split(",")[col]]
     assert losses and np.isfinite(losses).all()
+
+
+def test_gpu_requested_without_a_gpu_is_one_line_exit_2(tiny_dataset, tmp_path):
+    import subprocess
+    import sys
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    res = subprocess.run([sys.executable, "-m", "microgesture", "train", "-d", str(tiny_dataset), "-o",
+                          str(tmp_path / "run"), "--accelerator", "gpu"], capture_output=True, text=True)
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert res.returncode == 2 and len(lines) == 1 and "no CUDA GPU" in lines[0], res.stderr
+    assert not (tmp_path / "run" / "checkpoints").exists()
