@@ -25,7 +25,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -347,9 +346,11 @@ def _in_pose_env(video: Path, *, select: str, max_gap: int, options: dict) -> Po
         out = Path(tmp) / "pose.npz"
         cmd = [py, "-m", "microgesture.pose", str(video), "-o", str(out), "--backend", "mediapipe", "--select", select,
                "--max-gap", str(max_gap), "--options", json.dumps(options)]
-        r = subprocess.run(cmd, env=env)  # the child's progress and errors go straight to our stderr
-        if r.returncode != 0:
-            raise PoseError(f"{video}: pose extraction in {py} failed (exit {r.returncode}; its message is above)")
+        from microgesture.progress import run_child
+
+        rc = run_child(cmd, env=env)  # the child's progress and errors reach our stderr, less TF-Lite/absl noise
+        if rc != 0:
+            raise PoseError(f"{video}: pose extraction in {py} failed (exit {rc}; its message is above)")
         return load_pose(out)
 
 

@@ -32,7 +32,17 @@ from microgesture.pose.people import _CORE, iou, is_jump, person_box
 
 __all__ = ["MultiPersonExtractor"]
 
+_YOUNG = 3  # a track with fewer accepted frames than this is still a candidate
+
 log = logging.getLogger(__name__)
+
+
+def _inside(a: np.ndarray, b: np.ndarray) -> float:
+    """The fraction of box ``a`` that lies inside box ``b`` (a part of a person already followed, found again)."""
+    iw = max(0.0, float(min(a[2], b[2]) - max(a[0], b[0])))
+    ih = max(0.0, float(min(a[3], b[3]) - max(a[1], b[1])))
+    area = float((a[2] - a[0]) * (a[3] - a[1]))
+    return iw * ih / area if area > 0 else 1.0
 
 
 @dataclass
@@ -60,8 +70,8 @@ class MultiPersonExtractor:
         model_complexity, refine_face, min_detection_confidence, min_tracking_confidence: Holistic settings.
     """
 
-    def __init__(self, *, max_people: int = 4, detect_every: int = 5, margin: float = 0.3, max_lost: int = 15,
-                 min_side: int = 480, model_complexity: int = 1, refine_face: bool = True,
+    def __init__(self, *, max_people: int = 4, detect_every: int = 5, max_detect_every: int = 30, margin: float = 0.3,
+                 max_lost: int = 15, min_side: int = 480, model_complexity: int = 1, refine_face: bool = True,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
         os.environ.setdefault("GLOG_minloglevel", "2")  # silence the TFLite/absl start-up chatter
         import mediapipe as mp
@@ -69,6 +79,9 @@ class MultiPersonExtractor:
         self._mp = mp
         self.max_people = int(max_people)
         self.detect_every = max(1, int(detect_every))
+        self.max_detect_every = max(self.detect_every, int(max_detect_every))
+        self._every = self.detect_every  # current interval: doubles while discovery finds nobody new
+        self._next_detect = 0
         self.margin = float(margin)
         self.max_lost = int(max_lost)
         self.min_side = int(min_side)
@@ -86,7 +99,8 @@ class MultiPersonExtractor:
         self.restarts = 0
 
     def settings(self) -> dict:
-        return {"max_people": self.max_people, "detect_every": self.detect_every, "margin": self.margin,
+        return {"max_people": self.max_people, "detect_every": self.detect_every,
+                "max_detect_every": self.max_detect_every, "margin": self.margin,
                 "max_lost": self.max_lost, "min_side": self.min_side, **self._opts}
 
     def close(self) -> None:
@@ -138,7 +152,10 @@ class MultiPersonExtractor:
                     [x1 - x0, y1 - y0, x1 - x0, y1 - y0]) + np.array([x0, y0, x0, y0])
                 box = np.clip(box, 0, [w - 1, h - 1, w - 1, h - 1])
                 self._paint(img, box * s, grow=0.05)
-                if all(iou(box, k) < 0.3 for k in known + found) and min(box[2] - box[0], box[3] - box[1]) > 4:
+                bw, bh = box[2] - box[0], box[3] - box[1]
+                # a box much narrower than tall is a limb or a fragment of someone painted out, not a person
+                if all(iou(box, k) < 0.3 and _inside(box, k) < 0.6 for k in known + found) and \
+                        min(bw, bh) > 4 and bw >= 0.15 * bh:
                     found.append(box)
         return found
 
@@ -215,44 +232,72 @@ class MultiPersonExtractor:
         self.restarts += 1
 
     def process(self, frame: np.ndarray) -> dict[int, np.ndarray]:
-        """One uint8 (H, W, 3) RGB frame -> {track id: (137, 3) float32 pixels + confidence} of the people seen."""
-        h, w = frame.shape[:2]
+        """One uint8 (H, W, 3) RGB frame -> {track id: (137, 3) float32 pixels + confidence} of the people seen.
+
+        The people followed are tracked first, so that discovery paints them out where they are in this frame (not
+        where they were: a fast person would be found again beside their own paint); new people are tracked at once.
+        """
         t = self.frames
         self.frames += 1
-        if t % self.detect_every == 0 and len(self.tracks) < self.max_people:
-            for box in self._discover(frame):
-                self.tracks.append(_Track(id=self._next_id, tracker=self._holistic(), box=box, born=t))
-                log.debug("frame %d: new person %d at %s", t, self._next_id, np.round(box))
-                self._next_id += 1
         out: dict[int, np.ndarray] = {}
         for tr in sorted(self.tracks, key=lambda x: x.id):  # older tracks first: they keep their person
-            kp = self._run(tr, frame)
-            if kp is not None and tr.last is not None and is_jump(tr.last, kp, frames=t - tr.last_t):
-                log.debug("frame %d: track %d jumped; restarting its tracker", t, tr.id)
-                self._restart(tr)
-                kp = None
-            if kp is not None:
-                core = person_box(kp, joints=_CORE)
-                if core is None or any(iou(core, person_box(o, joints=_CORE)) > 0.5 for o in out.values()
-                                       if person_box(o, joints=_CORE) is not None):
-                    log.debug("frame %d: track %d landed on a person already followed", t, tr.id)
-                    self._restart(tr)
-                    kp = None
-            if kp is None:
-                tr.lost += 1
-                continue
-            tr.lost = 0
-            tr.last, tr.last_t = kp, t
-            visible = kp[:, 2] > 0.3
-            box = person_box(kp * visible[:, None])
-            tr.box = box if box is not None else person_box(kp)
-            tr.rows[t] = kp
-            out[tr.id] = kp
+            self._step(tr, frame, t, out)
+        if t >= self._next_detect and len(self.tracks) < self.max_people:
+            found = self._discover(frame)
+            for box in found:
+                tr = _Track(id=self._next_id, tracker=self._holistic(), box=box, born=t)
+                log.debug("frame %d: new person %d at %s", t, tr.id, np.round(box))
+                self._next_id += 1
+                self.tracks.append(tr)
+                self._step(tr, frame, t, out)
+            # while every person is followed and nobody new shows up, look less often (discovery costs several
+            # static Pose passes): the interval doubles up to max_detect_every, and resets when a person followed
+            # is lost or a new one is confirmed
+            self._every = min(2 * self._every, self.max_detect_every)
+            self._next_detect = t + self._every
         for tr in [x for x in self.tracks if x.lost > self.max_lost]:
             tr.tracker.close()
             self.tracks.remove(tr)
             self.ended.append(tr)
         return out
+
+    def _step(self, tr: _Track, frame: np.ndarray, t: int, out: dict[int, np.ndarray]) -> None:
+        """Track ``tr`` in frame ``t``: accept its skeleton into ``out`` or count it lost."""
+        kp = self._run(tr, frame)
+        if kp is not None and tr.last is not None and is_jump(tr.last, kp, frames=t - tr.last_t):
+            log.debug("frame %d: track %d jumped; restarting its tracker", t, tr.id)
+            self._restart(tr)
+            kp = None
+        if kp is not None:
+            core = person_box(kp, joints=_CORE)
+            if core is None or any(iou(core, person_box(o, joints=_CORE)) > 0.5 for o in out.values()
+                                   if person_box(o, joints=_CORE) is not None):
+                log.debug("frame %d: track %d landed on a person already followed", t, tr.id)
+                if len(tr.rows) < _YOUNG:  # a second find of someone followed: end it, do not restart
+                    tr.lost = self.max_lost
+                else:
+                    self._restart(tr)
+                kp = None
+        if kp is None:
+            tr.lost += 1
+            young = len(tr.rows) < _YOUNG
+            if not tr.rows or (young and t - tr.born >= _YOUNG):
+                # not confirmed by its own tracker, or never took hold: a false find (a lost frame costs a detection)
+                tr.lost = self.max_lost + 1
+            if not young and tr.lost == 1:  # someone followed is lost: look for people again soon
+                self._next_detect = min(self._next_detect, t + 1)
+                self._every = self.detect_every
+            return
+        tr.lost = 0
+        tr.last, tr.last_t = kp, t
+        visible = kp[:, 2] > 0.3
+        box = person_box(kp * visible[:, None])
+        tr.box = box if box is not None else person_box(kp)
+        tr.rows[t] = kp
+        out[tr.id] = kp
+        if len(tr.rows) == _YOUNG:  # a new person confirmed: others may be arriving, look again soon
+            self._every = self.detect_every
+            self._next_detect = min(self._next_detect, t + self._every)
 
     def all_tracks(self, num_frames: int) -> dict[int, np.ndarray]:
         """Every track so far (ended ones included): id -> (num_frames, 137, 3), zeros where absent."""
