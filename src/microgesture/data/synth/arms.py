@@ -31,7 +31,7 @@ def _rub_hold_hands(tr: Track, a: int, b: int, c: Ctx) -> None:
     _hands_together(tr, a, b, c)
 
 
-@_program("play with objects", 1.2)
+@_program("play with objects")
 def _play_with_objects(tr: Track, a: int, b: int, c: Ctx) -> None:
     _hands_together(tr, a, b, c)  # same kinematics: the object is only in the pixels
     tr.obj[a:b] = c.rng.integers(1, 5)  # pen, bottle, cap, phone
@@ -60,7 +60,7 @@ def _minaret(tr: Track, a: int, b: int, c: Ctx) -> None:
               * np.ones(5), spread=1.4, fs=1.0, f1=0.9, f2=0.95, off=np.array([s * 0.01, 0.0]))  # fmt: skip
 
 
-@_program("fold arms", 1.2)
+@_program("fold arms")
 def _fold_arms(tr: Track, a: int, b: int, c: Ctx) -> None:
     e = _env(b - a, c, rise=0.6, fall=0.6)
     tucked = int(c.rng.integers(2))
@@ -89,7 +89,7 @@ def _arms_akimbo(tr: Track, a: int, b: int, c: Ctx) -> None:
               f2=0.95, elbow=(1.0, -0.1))  # fmt: skip
 
 
-@_program("withdraw arms", 1.1)
+@_program("withdraw arms")
 def _withdraw_arms(tr: Track, a: int, b: int, c: Ctx) -> None:
     sl, e = _span(a, b, c, rise=0.5)
     hands = (0, 1) if c.rng.random() < 0.7 else (c.hand,)
@@ -100,7 +100,7 @@ def _withdraw_arms(tr: Track, a: int, b: int, c: Ctx) -> None:
     tr.lean[sl] -= 0.02 * c.amp * e
 
 
-@_program("illustrative gestures (non-MG)", 1.4)
+@_program("illustrative gestures (non-MG)")
 def _illustrative(tr: Track, a: int, b: int, c: Ctx) -> None:
     n = b - a
     e = _env(n, c, rise=0.3, fall=0.35)

@@ -23,6 +23,7 @@ import numpy as np
 from microgesture.atomic import atomic_dir, sweep, temp_sibling
 from microgesture.data.classes import IMIGUE_CLASSES, NON_MG_CLASS, RAW_NON_MG_LABEL
 from microgesture.data.format import Clip, DatasetHeader, DatasetWriter
+from microgesture.data.sanitise import sanitise
 from microgesture.data.synth.body import (
     Body,
     Difficulty,
@@ -35,8 +36,9 @@ from microgesture.data.synth.body import (
     sample_subject,
 )
 from microgesture.data.synth.plan import PRESETS, SPLIT_NAMES, Plan, Preset, VideoPlan, make_plan
-from microgesture.data.synth.programs import DURATION, Ctx, add_idle, apply_program
+from microgesture.data.synth.programs import Ctx, add_idle, apply_program
 from microgesture.data.synth.render import Scene, make_scene, render
+from microgesture.data.synth.timing import HANDS, clip_lengths, recording_timing
 from microgesture.data.video import write_video
 
 __all__ = ["Preset", "PRESETS", "Recording", "Plan", "make_plan", "synth_recording", "synth_clip", "generate",
@@ -49,22 +51,17 @@ RAW_TABLES = ("csv", "xlsx")
 @dataclass
 class Recording:
     """One synthesised long video: geometry, observed skeleton (T, 137, 3) and segments (label, start, end)
-    with 0-based inclusive frames."""
+    with 0-based inclusive frames. ``raw`` is the simulated OpenPose output with its quirks (what the raw layout
+    writes); ``skeleton`` is it sanitised as an import would (microgesture.data.sanitise)."""
 
     subject: Subject
     stage: Stage
     body: Body
     skeleton: np.ndarray
+    raw: np.ndarray
     segments: list[tuple[int, int, int]]
     fps: float
     seed: tuple[int, ...]
-
-
-def clip_lengths(rng: np.random.Generator, labels: Sequence[int | None], preset: Preset) -> np.ndarray:
-    z = rng.standard_normal(len(labels))
-    dur = np.array([DURATION.get(c, 1.0) if c is not None else 1.0 for c in labels])
-    n = preset.clip_median * np.exp(preset.clip_sigma * z) * dur
-    return np.clip(np.round(n), *preset.clip_range).astype(np.int64)
 
 
 def synth_recording(subject: Subject, labels: Sequence[int | None], *, seed: Sequence[int], preset: Preset,
@@ -80,33 +77,36 @@ def synth_recording(subject: Subject, labels: Sequence[int | None], *, seed: Seq
     ss = np.random.SeedSequence(list(seed))
     s_plan, s_idle, s_prog, s_noise, s_stage = ss.spawn(5)
     r_plan = np.random.default_rng(s_plan)
-    n = np.asarray(lengths if lengths is not None else clip_lengths(r_plan, labels, preset), np.int64)
-    g = np.asarray(gaps if gaps is not None else r_plan.integers(preset.gap[0], preset.gap[1] + 1, len(labels) + 1))
-    total = int(n.sum() + g.sum())
-    tr = Track(total)
+    timing = recording_timing(r_plan, labels, preset, lengths=lengths, gaps=gaps)
+    tr = Track(timing.total)
     fps = preset.fps
     add_idle(tr, subject, np.random.default_rng(s_idle), fps, knobs)
     segments = []
-    a = int(g[0])
     dominant = 0 if subject.right_handed else 1
+    prev_hand = 0
     for k, (label, prog_seed) in enumerate(zip(labels, s_prog.spawn(len(labels)), strict=True)):
-        b = a + int(n[k])
+        a = int(timing.starts[k])
+        b = a + int(timing.lengths[k])
         r = np.random.default_rng(prog_seed)
         hand = dominant if r.random() < subject.dominance else 1 - dominant
+        if timing.with_previous[k] and HANDS[int(labels[k - 1])] == 1 and HANDS[int(label)] == 1:
+            hand = 1 - prev_hand  # two one-hand gestures at once: the free hand
         amp = subject.amp * float(np.exp(knobs.clip_amp_spread * r.standard_normal()))
         speed = subject.speed * float(np.exp(0.1 * r.standard_normal()))
         if label is not None:
-            ctx = Ctx(rng=r, subject=subject, fps=fps, amp=amp, speed=speed, hand=hand, tail=int(g[k + 1]))
+            ctx = Ctx(rng=r, subject=subject, fps=fps, amp=amp, speed=speed, hand=hand, tail=timing.tail(k))
             apply_program(int(label), tr, a, b, ctx)
             segments.append((int(label), a, b - 1))
-        a = b + int(g[k + 1])
+        prev_hand = hand
     stage = sample_stage(np.random.default_rng(s_stage), subject, preset.frame_size, knobs)
     body = build_body(subject, stage, tr)
     if clean:
-        skel = np.concatenate([body.points, body.vis[..., None]], -1).astype(np.float32)
+        raw = np.concatenate([body.points, body.vis[..., None]], -1).astype(np.float32)
+        skel = raw
     else:
-        skel = observe(body, subject, np.random.default_rng(s_noise), knobs)
-    return Recording(subject=subject, stage=stage, body=body, skeleton=skel, segments=segments, fps=fps,
+        raw = observe(body, subject, np.random.default_rng(s_noise), knobs)
+        skel = sanitise(raw.copy(), preset.frame_size)
+    return Recording(subject=subject, stage=stage, body=body, skeleton=skel, raw=raw, segments=segments, fps=fps,
                      seed=tuple(seed))  # fmt: skip
 
 
@@ -176,9 +176,9 @@ def _raw_job(v: VideoPlan) -> VideoPlan:
     rec = _recording_for(plan, v, knobs)
     d = Path(root) / v.video_id
     d.mkdir(parents=True, exist_ok=True)
-    flat = rec.skeleton.reshape(len(rec.skeleton), -1)
+    flat = rec.raw.reshape(len(rec.raw), -1)
     if table == "csv":
-        np.savetxt(d / f"{v.video_id}_openpose.csv", flat, fmt=["%.2f", "%.2f", "%.3f"] * 137, delimiter=",")
+        np.savetxt(d / f"{v.video_id}_openpose.csv", flat, fmt=["%.2f", "%.2f", "%.3g"] * 137, delimiter=",")
     else:
         _write_xlsx(d / f"{v.video_id}_openpose.xlsx", flat)
     with open(d / f"{v.video_id}_label.csv", "w") as fh:

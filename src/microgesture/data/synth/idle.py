@@ -82,7 +82,7 @@ def add_idle(tr: Track, subject: Subject, rng: np.random.Generator, fps: float, 
     talk = np.convolve(talk, np.ones(5) / 5, mode="same")
     syl = 0.5 + 0.5 * np.sin(2 * np.pi * rng.uniform(3, 5) * t + 2.0 * smooth_noise(rng, n, knot=fps / 3))
     tr.mouth[:, 0] += talk * rng.uniform(0.15, 0.4) * syl**1.5 * (0.7 + 0.3 * smooth_noise(rng, n, knot=fps))
-    tr.head[:, 1] += talk * 0.02 * ia * smooth_noise(rng, n, knot=0.4 * fps)
+    tr.head[:, 1] += talk * 0.05 * ia * smooth_noise(rng, n, knot=0.4 * fps)
     tr.mouth[:, 3] += rng.uniform(0, 0.3) + 0.1 * smooth_noise(rng, n, knot=4 * fps)
     tr.mouth[:, 1] += np.clip(0.08 * smooth_noise(rng, n, knot=3 * fps), 0, None)  # a little resting lip tension
     lift = 1.3 * smooth_noise(rng, n, knot=fps) + talk * smooth_noise(rng, n, knot=0.2 * fps)

@@ -11,7 +11,7 @@ from microgesture.data.classes import IMIGUE_CLASSES
 from microgesture.data.synth.body import ANCHORS, Subject, Track
 
 # and the _helpers, which the program modules import by name
-__all__ = ["Ctx", "SIDE", "PROGRAMS", "DURATION", "apply_program"]
+__all__ = ["Ctx", "SIDE", "PROGRAMS", "apply_program"]
 
 SIDE = ("_r", "_l")
 
@@ -37,15 +37,14 @@ class Ctx:
 
 Program = Callable[[Track, int, int, Ctx], None]
 PROGRAMS: dict[int, Program] = {}
-DURATION: dict[int, float] = {}  # clip-length multiplier per class (deep breaths are long, touches short)
 
 
-def _program(name: str, duration: float = 1.0) -> Callable[[Program], Program]:
+def _program(name: str) -> Callable[[Program], Program]:
     def reg(fn: Program) -> Program:
         label = IMIGUE_CLASSES.index(name)
         if label in PROGRAMS:
             raise ValueError(f"class {name!r} already has a program")
-        PROGRAMS[label], DURATION[label] = fn, duration
+        PROGRAMS[label] = fn
         return fn
 
     return reg

@@ -23,7 +23,6 @@ from microgesture.data.classes import IMIGUE_CLASSES
 from microgesture.data.synth.body import Track
 from microgesture.data.synth.idle import add_idle
 from microgesture.data.synth.motion import (
-    DURATION,
     PROGRAMS,
     Ctx,
     _circle,
@@ -35,11 +34,11 @@ from microgesture.data.synth.motion import (
     apply_program,
 )
 
-__all__ = ["Ctx", "PROGRAMS", "DURATION", "add_idle", "apply_program"]
+__all__ = ["Ctx", "PROGRAMS", "add_idle", "apply_program"]
 
 
 # -- torso and head ----------------------------------------------------------------------------------------------------
-@_program("turtle neck", 1.2)
+@_program("turtle neck")
 def _turtle_neck(tr: Track, a: int, b: int, c: Ctx) -> None:
     e = _env(b - a, c, rise=0.5, fall=0.5)
     tr.shrug[a:b] += (0.1 * c.amp * e)[:, None]
@@ -48,7 +47,7 @@ def _turtle_neck(tr: Track, a: int, b: int, c: Ctx) -> None:
     tr.torso[a:b, 1] += 0.03 * c.amp * e
 
 
-@_program("deep breath", 1.7)
+@_program("deep breath")
 def _deep_breath(tr: Track, a: int, b: int, c: Ctx) -> None:
     n = b - a
     x = np.arange(n) / max(n - 1, 1)
@@ -60,7 +59,7 @@ def _deep_breath(tr: Track, a: int, b: int, c: Ctx) -> None:
     tr.mouth[a:b, 0] += 0.25 * e * (x > 0.5)  # exhale through the mouth
 
 
-@_program("move torso", 1.2)
+@_program("move torso")
 def _move_torso(tr: Track, a: int, b: int, c: Ctx) -> None:
     kind = c.rng.integers(4)
     sl, e = _span(a, b, c, rise=0.6, hold=bool(c.rng.random() < 0.5))
@@ -79,7 +78,7 @@ def _move_torso(tr: Track, a: int, b: int, c: Ctx) -> None:
         tr.lean[sl] += 0.02 * c.amp * e * osc
 
 
-@_program("sit straight", 1.1)
+@_program("sit straight")
 def _sit_straight(tr: Track, a: int, b: int, c: Ctx) -> None:
     sl, e = _span(a, b, c, rise=0.6)
     tr.torso[sl, 1] -= 0.12 * c.amp * e
@@ -114,7 +113,7 @@ def _shake_shoulders(tr: Track, a: int, b: int, c: Ctx) -> None:
     tr.head[a:b, 1] += 0.02 * e * pulse
 
 
-@_program("bite/press lips", 0.9)
+@_program("bite/press lips")
 def _bite_press_lips(tr: Track, a: int, b: int, c: Ctx) -> None:
     n = b - a
     e = _env(n, c, rise=0.25, fall=0.25)
@@ -138,7 +137,7 @@ def _touch_hat(tr: Track, a: int, b: int, c: Ctx) -> None:
     tr.head[a:b, 1] += 0.05 * e
 
 
-@_program("touch/scratch head", 1.1)
+@_program("touch/scratch head")
 def _scratch_head(tr: Track, a: int, b: int, c: Ctx) -> None:
     n, h = b - a, c.hand
     e = _env(n, c, rise=0.4, fall=0.4)
@@ -171,7 +170,7 @@ def _cover_face(tr: Track, a: int, b: int, c: Ctx) -> None:
     tr.head[a:b, 1] += 0.18 * c.amp * e
 
 
-@_program("rub eyes", 1.1)
+@_program("rub eyes")
 def _rub_eyes(tr: Track, a: int, b: int, c: Ctx) -> None:
     n, h = b - a, c.hand
     e = _env(n, c, rise=0.35, fall=0.35)
@@ -183,7 +182,7 @@ def _rub_eyes(tr: Track, a: int, b: int, c: Ctx) -> None:
     tr.head[a:b, 1] += 0.05 * c.amp * e
 
 
-@_program("touch other facial parts", 0.8)
+@_program("touch other facial parts")
 def _touch_face(tr: Track, a: int, b: int, c: Ctx) -> None:
     n, h = b - a, c.hand
     e = _env(n, c, rise=0.3, fall=0.3)
@@ -234,7 +233,7 @@ def _touch_neck(tr: Track, a: int, b: int, c: Ctx) -> None:
     tr.head[a:b, 1] -= 0.05 * c.amp * e
 
 
-@_program("play with hair", 1.1)
+@_program("play with hair")
 def _play_with_hair(tr: Track, a: int, b: int, c: Ctx) -> None:
     n, h = b - a, c.hand
     e = _env(n, c, rise=0.35, fall=0.35)

@@ -6,11 +6,46 @@ pixels of the frame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Difficulty", "Subject", "Stage", "sample_subject", "sample_stage", "smooth_noise"]
+__all__ = ["Detector", "Difficulty", "Subject", "Stage", "sample_subject", "sample_stage", "smooth_noise"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Detector:
+    """The simulated OpenPose (detector.py), each knob set from one real press conference (21,068 frames).
+
+    Attributes:
+        conf_body, conf_face, conf_hand: (median, spread) of a detected point's confidence in logits, before
+            occlusion lowers it (real detected points p10/p50/p90: body 0.33/0.58/0.86, face 0.53/0.79/0.89, hands
+            0.12/0.38/0.69 and 0.15/0.52/0.79).
+        hand_side_spread: per-video logit spread between the two hands (real: the hands' medians differ by 0.14).
+        occlusion: logits lost per unit of log visibility (a hand over the face, the far side of a turned head).
+        face_loss: share of frames whose face the detector misses, in runs (real face points missing: 0.8%).
+        hand_loss: share of frames a visible hand is lost, in runs, per video times a log-normal per hand (real hand
+            points missing 0.9% and 4.8%, with the hands under the table).
+        nobody, nobody_run: share of frames with nobody found (real about 1%), in runs of this many frames.
+        neg_conf: share of face and hand points written with a tiny negative confidence (real files: down to
+            -1.5e-4; the rate is not measured, the importer clamps them).
+        edge_guess: body points up to this fraction of the frame outside it are written at near-zero confidence
+            (real: e.g. (-19.5, 652.6) at 0.02), farther ones as missing.
+        outliers: share of wild points (detector swaps), 0.3 shoulder widths off.
+    """
+
+    conf_body: tuple[float, float] = (0.4, 0.9)
+    conf_face: tuple[float, float] = (1.3, 0.65)
+    conf_hand: tuple[float, float] = (-0.15, 1.05)
+    hand_side_spread: float = 0.35
+    occlusion: float = 1.0
+    face_loss: float = 0.006
+    hand_loss: float = 0.004
+    nobody: float = 0.01
+    nobody_run: tuple[int, int] = (5, 40)
+    neg_conf: float = 2e-4
+    edge_guess: float = 0.08
+    outliers: float = 0.001
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +61,7 @@ class Difficulty:
         subject_var: multiplier on between-subject variation (proportions, camera, speed, idle style).
         talk_prob: fraction of time a subject of average talkativeness is speaking (mouth motion).
         glance_rate: head turns (looking at a journalist) per second.
+        detector: the simulated pose estimator (:class:`Detector`).
     """
 
     jitter: float = 1.0
@@ -36,6 +72,7 @@ class Difficulty:
     subject_var: float = 1.0
     talk_prob: float = 0.35
     glance_rate: float = 0.08
+    detector: Detector = field(default_factory=Detector)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,8 +109,8 @@ class Subject:
     jitter_face: float
     jitter_hand: float
     drop_body: float
-    drop_face: float
-    drop_hand: float
+    drop_face: float  # multiplier of Detector.face_loss
+    drop_hand: float  # multiplier of Detector.hand_loss
     hips_visible: bool
     skin: tuple[int, int, int]
     shirt: tuple[int, int, int]
@@ -103,7 +140,7 @@ def sample_subject(rng: np.random.Generator, subject_id: str, knobs: Difficulty,
     shirt, jacket = palette[rng.choice(len(palette), 2, replace=False)]
     hair = np.array([[25, 20, 15], [70, 45, 25], [150, 110, 60], [210, 180, 120], [120, 120, 120]], float)
     lo_amp, hi_amp = knobs.gesture_amp
-    styles = rng.dirichlet([3.0, 1.5, 0.6])
+    styles = rng.dirichlet([3.0, 1.5, 0.3])  # a hand in the lap (under the table) is rare: real hands 1-5% missing
     right = bool(rng.random() < 0.85)  # about 85% right-handed
     col = lambda c: tuple(int(x) for x in np.clip(c, 0, 255))  # noqa: E731
     return Subject(
@@ -115,9 +152,9 @@ def sample_subject(rng: np.random.Generator, subject_id: str, knobs: Difficulty,
         face=var(0.72, 0.07, 0.6, 0.85),
         hand=var(0.5, 0.07, 0.42, 0.58),
         face_shape=tuple(float(x) for x in np.clip(v * 0.12 * rng.standard_normal(5), -0.3, 0.3)),
-        cam_x=_clip(0.5 + v * 0.1 * rng.standard_normal(), 0.3, 0.7),
-        cam_y=_clip(0.36 + v * 0.04 * rng.standard_normal(), 0.28, 0.44),
-        scale=var(92.0, 0.12, 70.0, 120.0),
+        cam_x=_clip(0.5 + v * 0.06 * rng.standard_normal(), 0.38, 0.62),
+        cam_y=_clip(0.38 + v * 0.015 * rng.standard_normal(), 0.35, 0.41),
+        scale=var(185.0, 0.06, 160.0, 205.0),  # shoulders 0.29 of the frame width, as in real interviews
         breath_period=var(4.0, 0.2, 2.5, 6.0),
         breath_amp=var(0.018, 0.35, 0.006, 0.04),
         sway_amp=var(0.05, 0.4, 0.01, 0.12),
@@ -130,12 +167,12 @@ def sample_subject(rng: np.random.Generator, subject_id: str, knobs: Difficulty,
         amp=float(rng.uniform(lo_amp, hi_amp)),
         right_handed=right,
         dominance=float(rng.uniform(0.65, 0.92)),
-        jitter_body=var(0.022, 0.35, 0.008, 0.05),
-        jitter_face=var(0.009, 0.35, 0.003, 0.02),
+        jitter_body=var(0.0075, 0.35, 0.0025, 0.018),
+        jitter_face=var(0.004, 0.35, 0.0015, 0.01),
         jitter_hand=var(0.035, 0.35, 0.012, 0.07),
-        drop_body=var(0.015, 0.5, 0.002, 0.05),
-        drop_face=var(0.04, 0.5, 0.005, 0.1),
-        drop_hand=var(0.1, 0.4, 0.02, 0.25),
+        drop_body=var(0.01, 0.5, 0.002, 0.04),
+        drop_face=var(1.0, 0.5, 0.2, 2.5),  # times Detector.face_loss
+        drop_hand=var(1.0, 0.4, 0.3, 2.0),  # times Detector.hand_loss
         hips_visible=bool(rng.random() < 0.4),
         skin=col(skin),
         shirt=col(shirt),
@@ -157,7 +194,7 @@ class Stage:
     y: float
     upx: float
     table_far: float = 1.62
-    table_front: float = 2.0
+    table_front: float = 2.4
 
     def to_px(self, p: np.ndarray) -> np.ndarray:
         """Map (..., 2) points in U to pixels of this frame."""
@@ -171,11 +208,12 @@ def sample_stage(rng: np.random.Generator, subject: Subject, frame_size: tuple[i
     v = knobs.subject_var
     return Stage(
         frame_size=frame_size,
-        x=_clip(subject.cam_x + v * 0.03 * rng.standard_normal(), 0.25, 0.75),
-        y=_clip(subject.cam_y + v * 0.015 * rng.standard_normal(), 0.25, 0.46),
+        x=_clip(subject.cam_x + v * 0.02 * rng.standard_normal(), 0.35, 0.65),
+        y=_clip(subject.cam_y + v * 0.01 * rng.standard_normal(), 0.34, 0.42),
         upx=subject.scale * (1.0 + v * 0.05 * rng.standard_normal()) * w / 1280.0,
         table_far=float(rng.uniform(1.55, 1.7)),
-        table_front=float(rng.uniform(1.95, 2.1)),
+        # the athlete fills the frame: the table's front edge is near the bottom of the image, below the hands
+        table_front=float(rng.uniform(2.3, 2.5)),
     )
 
 

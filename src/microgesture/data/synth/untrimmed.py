@@ -25,7 +25,8 @@ import numpy as np
 
 from microgesture.data.classes import IMIGUE_CLASSES, IMIGUE_TRAIN_COUNTS
 from microgesture.data.synth.body import Difficulty, sample_subject
-from microgesture.data.synth.generate import PRESETS, Preset, Recording, clip_lengths, synth_recording
+from microgesture.data.synth.generate import PRESETS, Preset, Recording, synth_recording
+from microgesture.data.synth.timing import clip_lengths
 
 __all__ = ["Untrimmed", "synth_untrimmed", "generate_untrimmed"]
 
