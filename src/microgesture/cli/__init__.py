@@ -25,14 +25,14 @@ __all__ = ["app", "data_app", "main", "UserError"]
 # Errors of input a user can fix, by class name (so that catching them imports neither torch nor PyAV). Each names its
 # file; the CLI prints them as one line and exits 2.
 _USER_ERRORS = {"UserError", "DatasetError", "VideoError", "PredictionsError", "FusionError", "TrainingError",
-                "RunExistsError"}
+                "AcceleratorError", "LoggerError", "DetectError", "PoseError"}
 
 
 def user_message(e: BaseException) -> str | None:
     """The one-line message of an error the user can fix, or None for a bug (which keeps its traceback)."""
     names = {c.__name__ for c in type(e).__mro__ if c.__module__.startswith("microgesture")}
     if names & _USER_ERRORS:
-        msg = str(e).strip("'\" \n")
+        msg = str(e)
     elif isinstance(e, OSError) and e.filename is not None and e.strerror:  # permission, missing file, a directory
         msg = f"{e.filename}: {e.strerror}"
     elif isinstance(e, FileExistsError | FileNotFoundError | PermissionError):
