@@ -117,3 +117,61 @@ def test_logger_choice(tmp_path, monkeypatch):
         assert check_logger(None) == "tensorboard"
         assert [type(x).__name__ for x in make_loggers(None, tmp_path / "run", params={"a": {"b": 1}})] == \
             ["CSVLogger", "TensorBoardLogger"]
+
+
+# -- a short train and a prediction, output captured -------------------------------------------------------------------
+TINY_JOINT = """
+input: {layout: mmg36, clip_len: 8, num_test_clips: 1}
+model: {channels: [8, 8], temporal_strides: [1, 2]}
+loss: {semantic_weight: 0.0}
+train: {epochs: 2, batch_size: 4}
+"""
+
+
+def _cli(*args: str, env: dict | None = None):
+    import os
+    import subprocess
+
+    e = {k: v for k, v in os.environ.items() if k not in (QUIET_ENV, progress.VERBOSE_ENV)}
+    return subprocess.run([sys.executable, "-m", "microgesture", *args], capture_output=True, text=True,
+                          env={**e, "OMP_NUM_THREADS": "1", **(env or {})}, timeout=600)
+
+
+def test_train_and_predict_show_progress_and_the_estimate(tmp_path):
+    from conftest import make_tiny_dataset
+
+    ds = make_tiny_dataset(tmp_path / "ds")
+    (tmp_path / "tiny.yaml").write_text(TINY_JOINT)
+    # stderr is a pipe here: quiet automatically, one line per stage and no bar redraws
+    r = _cli("train", "-d", str(ds), "-b", "joint-dstcnn", "-c", str(tmp_path / "tiny.yaml"), "-o",
+             str(tmp_path / "run"), "--logger", "csv")
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.splitlines()
+    assert "\r" not in r.stderr and "━" not in r.stderr  # no bars in a log
+    starts = [x for x in err if x.startswith("INFO train: joint-dstcnn, 2 epoch(s) x 3 steps of 4 clips on cpu")]
+    estimate = [x for x in err if " estimate: this run takes ~" in x]
+    assert len(starts) == 1 and estimate, r.stderr
+    # not the CPU-sized variant, on a CPU: one warning line with the estimate and the way to make it smaller
+    assert estimate[0].startswith("WARNING estimate:") and "--size cpu" in estimate[0]
+    assert "prediction of 18 clips x 2 view(s)" in estimate[0]  # train, val, test; flip_test doubles the view
+    assert sum(x.startswith("INFO train: 2 epoch(s) in ") for x in err) == 1
+    for split, n in (("train", 12), ("val", 3), ("test", 3)):
+        assert sum(x.startswith(f"INFO predict {split} (2 views): {n} clips in ") for x in err) == 1, r.stderr
+    assert not [x for x in err if "GPU available" in x or "Tip" in x or "LeafSpec" in x], r.stderr
+
+    r = _cli("--quiet", "predict", str(tmp_path / "run"), str(ds), "--split", "test", "-o", str(tmp_path / "p.csv"))
+    assert r.returncode == 0, r.stderr
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert [x for x in lines if x.startswith("INFO predict test: 3 clips in ")] and len(lines) == 2, r.stderr
+    assert lines[1].startswith("3 predictions (joint-dstcnn)")
+
+
+def test_missing_logger_package_is_one_line_exit_2(tmp_path):
+    from conftest import make_tiny_dataset
+
+    ds = make_tiny_dataset(tmp_path / "ds", n_per_class=2)
+    r = _cli("train", "-d", str(ds), "-o", str(tmp_path / "run"), "--logger", "neptune")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--logger 'neptune'" in r.stderr, r.stderr
+    assert not (tmp_path / "run").exists()
+    r = _cli("train", "-d", str(ds), "-o", str(tmp_path / "run"), "-b", "joint-stgcn", "--size", "cpu")
+    assert r.returncode == 2 and "no CPU-sized variant" in r.stderr, r.stderr

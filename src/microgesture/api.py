@@ -238,6 +238,7 @@ class Predictor:
 
         from microgesture.data.format import Dataset
         from microgesture.predictions import Predictions
+        from microgesture.progress import track
         from microgesture.train import ClipDataset
 
         ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
@@ -250,8 +251,9 @@ class Predictor:
         dl = DataLoader(ClipDataset(ds, clips, self.pipeline_for(ds.layout), train=False, seed=0),
                         batch_size=batch_size, num_workers=num_workers)
         out = []
+        batches = track(dl, f"predict {split}", total=len(clips), unit="clips", weight=lambda b: len(b["label"]))
         with torch.no_grad():
-            for batch in dl:
+            for batch in batches:
                 out.append(self.module.predict_views(batch).float().numpy())
         logits = np.concatenate(out)
         labels = [c.label if same else -1 for c in clips]

@@ -22,7 +22,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from microgesture.progress import _console, format_seconds, quiet
+from microgesture.progress import _console, format_seconds, quiet, silence_third_party
 
 __all__ = ["RunClock", "Estimate"]
 
@@ -33,9 +33,10 @@ class Estimate:
     """Seconds left in a run, from measured (or guessed) unit costs; ``parts()`` names where they go."""
 
     def __init__(self, *, step_s: float, clip_s: float, clip_measured: bool, steps_left: int, val_clips_left: int,
-                 predict_clips: int):
+                 predict_clips: int, predict_passes: int = 0, pass_s: float = 0.0):
         self.step_s, self.clip_s, self.clip_measured = step_s, clip_s, clip_measured
         self.steps_left, self.val_clips_left, self.predict_clips = steps_left, val_clips_left, predict_clips
+        self.predict_passes, self.pass_s = predict_passes, pass_s
 
     @property
     def train_s(self) -> float:
@@ -47,7 +48,7 @@ class Estimate:
 
     @property
     def predict_s(self) -> float:
-        return self.predict_clips * self.clip_s
+        return self.predict_clips * self.clip_s + self.predict_passes * self.pass_s
 
     @property
     def total_s(self) -> float:
@@ -69,17 +70,23 @@ class RunClock(Callback):
         batch_size: training batch size (to guess the prediction cost per clip before it is measured).
         views: test views per clip (prediction costs that many forward passes per clip).
         val_clips: clips in each validation pass; ``val_every``: epochs between validations.
-        predict_clips: clips predicted after training (all predicted splits).
+        predict_clips: clips predicted after training (all predicted splits), in ``predict_passes`` passes (each
+            starts its loader: the start-up measured on the first validation is counted once per pass).
         advice: ``advice(total_seconds)`` -> a line to add (and make the estimate a warning), or None.
+        bars: draw bars (on a terminal, unless quiet); the estimate and the end line are logged either way.
         first_steps: training steps measured before the first estimate (the first step, with its warm-up, is
             excluded when there are more).
     """
 
     def __init__(self, *, batch_size: int, views: int, val_clips: int, val_every: int, predict_clips: int,
-                 advice: Callable[[float], str | None] | None = None, first_steps: int = 3):
+                 predict_passes: int = 0,
+                 advice: Callable[[float], str | None] | None = None, bars: bool = True, first_steps: int = 3):
         self.batch_size, self.views, self.val_clips = max(1, batch_size), max(1, views), val_clips
         self.val_every, self.predict_clips, self.advice = max(1, val_every), predict_clips, advice
-        self.first_steps = max(1, first_steps)
+        self.predict_passes, self.pass_s = predict_passes, 0.0
+        self.first_steps, self.bars = max(1, first_steps), bars
+        self._val_marks: list[tuple[float, int]] = []
+        silence_third_party()  # before the Trainer exists: its device lines come from its constructor
         self.step_times: list[float] = []
         self.clip_s: float | None = None
         self.announced: float | None = None
@@ -93,12 +100,14 @@ class RunClock(Callback):
         spe = int(trainer.num_training_batches)
         epoch, in_epoch = trainer.current_epoch, trainer.fit_loop.epoch_loop.batch_progress.current.completed
         steps_left = max(0, (trainer.max_epochs - epoch) * spe - in_epoch)
-        vals_left = sum(1 for e in range(epoch, trainer.max_epochs) if (e + 1) % self.val_every == 0)
+        first = epoch + 1 if in_epoch >= spe else epoch  # at an epoch's end its validation has run
+        vals_left = sum(1 for e in range(first, trainer.max_epochs) if (e + 1) % self.val_every == 0)
         # a forward pass costs about a third of a training step (forward + backward), per view
         guess = step_s / self.batch_size / 3 * self.views
         return Estimate(step_s=step_s, clip_s=self.clip_s if self.clip_s is not None else guess,
                         clip_measured=self.clip_s is not None, steps_left=steps_left,
-                        val_clips_left=vals_left * self.val_clips, predict_clips=self.predict_clips)
+                        val_clips_left=vals_left * self.val_clips, predict_clips=self.predict_clips,
+                        predict_passes=self.predict_passes, pass_s=self.pass_s)
 
     def _announce(self, trainer, pl_module, *, updated: bool) -> None:
         e = self.estimate(trainer)
@@ -110,16 +119,22 @@ class RunClock(Callback):
                 f"then prediction of {self.predict_clips} clips x {self.views} view(s) ~{format_seconds(e.predict_s)}"
                 f" ({how})")
         extra = self.advice(e.total_s) if self.advice and not updated else None
+        record = {"estimate": e, "updated": updated}  # for callers that read the figures (bench/bench_cost.py)
         if extra:
-            log.warning("%s. %s", line, extra)
+            log.warning("%s. %s", line, extra, extra=record)
         else:
-            log.info("%s", line)
+            log.info("%s", line, extra=record)
         self.announced = e.total_s
 
     # -- hooks ---------------------------------------------------------------------------------------------------
     def on_train_start(self, trainer, pl_module) -> None:
         self._t0 = self._last = time.perf_counter()
-        if quiet() or not trainer.is_global_zero:
+        if trainer.is_global_zero:  # said at once: the first steps (and so the estimate) can take a while on a CPU
+            log.info("train: %s, %d epoch(s) x %d steps of %d clips on %s; estimate after the first steps",
+                     getattr(getattr(pl_module, "cfg", None), "branch", type(pl_module).__name__),
+                     trainer.max_epochs - trainer.current_epoch, trainer.num_training_batches, self.batch_size,
+                     _device(pl_module))
+        if not self.bars or quiet() or not trainer.is_global_zero:
             return
         self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                              TimeElapsedColumn(), TextColumn("{task.fields[info]}"), console=_console,
@@ -152,14 +167,24 @@ class RunClock(Callback):
             self._bar.update(self._epoch_task, advance=1, info=info)
             eta = f"eta {format_seconds(self.estimate(trainer).total_s)}" if self.announced is not None else \
                 "eta: measuring"
-            self._bar.update(self._run_task, advance=1, info=f"{eta} (with validation and prediction)")
+            self._bar.update(self._run_task, advance=1, info=f"{eta} (incl. prediction)")
 
     def on_validation_start(self, trainer, pl_module) -> None:
         self._val_t0 = time.perf_counter()
+        self._val_marks = []
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
+        self._val_marks.append((time.perf_counter(), len(batch["label"])))
 
     def on_validation_end(self, trainer, pl_module) -> None:
-        if self.val_clips and not trainer.sanity_checking:
-            self.clip_s = (time.perf_counter() - self._val_t0) / self.val_clips
+        marks = self._val_marks
+        if len(marks) >= 2 and not trainer.sanity_checking:
+            # from the first batch's end: loader workers starting up are not a per-clip cost
+            self.clip_s = (marks[-1][0] - marks[0][0]) / sum(n for _, n in marks[1:])
+            if self.pass_s == 0.0:  # the first validation starts its loader's workers, as each prediction pass does
+                self.pass_s = max(0.0, marks[0][0] - self._val_t0 - marks[0][1] * self.clip_s)
+        elif marks and not trainer.sanity_checking:
+            self.clip_s = (marks[-1][0] - self._val_t0) / marks[-1][1]
         self._last = time.perf_counter()  # validation time is not a training step's
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:

@@ -133,6 +133,7 @@ def silence_third_party(*, keep: bool | None = None) -> None:
     warnings.filterwarnings("ignore", category=PossibleUserWarning)
     # Lightning's advice to use `litlogger` / `litmodels`, printed on every fit
     warnings.filterwarnings("ignore", message=r".*(litlogger|litmodels|LitLogger).*")
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")  # Lightning vs new torch
 
 
 # Lines of MediaPipe's TF-Lite and absl/glog logging; absl's C++ log writes them before any flag or variable is read,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import typer
@@ -13,7 +14,7 @@ from rich.table import Table
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="microgesture: micro-gesture recognition toolkit.")
 data_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Datasets: import, synthesise, check, stats.")
 app.add_typer(data_app, name="data")
-console = Console(stderr=True)  # messages and logs; tables and results go to stdout
+console = Console(stderr=True, soft_wrap=True)  # messages and logs, unwrapped; tables and results go to stdout
 
 
 class UserError(Exception):
@@ -59,6 +60,17 @@ def print_metrics(metrics: dict, *, title: str) -> None:
     show(t)
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a record is written (pytest and CliRunner swap it; a handler holding the
+    stream it was made with writes to a closed file)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def setup_logging(level: int = logging.INFO) -> None:
     """Show the library's log records (``microgesture.*``, INFO and up) and others' warnings on the stderr console.
 
@@ -66,10 +78,14 @@ def setup_logging(level: int = logging.INFO) -> None:
     """
     root = logging.getLogger()
     if not any(getattr(h, "_microgesture", False) for h in root.handlers):
-        handler = RichHandler(console=console, show_time=False, show_path=False, markup=False,
-                              rich_tracebacks=False, keywords=[])
+        if console.is_terminal:
+            handler: logging.Handler = RichHandler(console=console, show_time=False, show_path=False, markup=False,
+                                                   rich_tracebacks=False, keywords=[])
+            handler.setFormatter(logging.Formatter("%(message)s"))
+        else:  # logs and CI: one unwrapped line per record
+            handler = logging.StreamHandler(_Stderr())
+            handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
         handler._microgesture = True
-        handler.setFormatter(logging.Formatter("%(message)s"))
         root.addHandler(handler)
         if root.level > logging.WARNING or root.level == logging.NOTSET:
             root.setLevel(logging.WARNING)

@@ -22,9 +22,16 @@ def train_cmd(
     strategy: str = typer.Option("", "--strategy", help="Lightning strategy, e.g. ddp"),
     accelerator: str = typer.Option("", "--accelerator", help="cpu, gpu or auto"),
     no_check: bool = typer.Option(False, "--no-check", help="skip the dataset check (not recommended)"),
+    size: str = typer.Option("recipe", "--size", help="recipe (the branch's, sized for GPUs) or cpu (the demo's "
+                                                      "sizes; docs/cost.md)"),
+    logger: str = typer.Option(None, "--logger", help="tensorboard (default when installed), csv, wandb or mlflow; "
+                                                      "logs/metrics.csv is always written"),
 ) -> None:
-    """Train one branch; writes config, checkpoints, metrics.json and predictions for every split."""
+    """Train one branch; writes config, checkpoints, metrics.json and predictions for every split.
+
+    Logs an estimate of the whole run (training and prediction) on this machine after its first steps."""
     from microgesture.config import load_yaml, merge, parse_overrides
+    from microgesture.sizes import size_layer
     from microgesture.train import TrainingError, fit, resolve_config
 
     try:
@@ -34,9 +41,11 @@ def train_cmd(
             over = merge(over, {"train": loop})
         if init_from:
             over["init_from"] = init_from
-        cfg = resolve_config(branch=branch, dataset=dataset, file_cfg=load_yaml(config) if config else None,
-                             overrides=over, seed=seed)
-        metrics = fit(cfg, out=path(out), resume=resume, check=not no_check)
+        file_cfg = load_yaml(config) if config else {}
+        # --size sits between the branch's recipe and the config file: the file and --set still override it
+        file_cfg = merge(size_layer(over.get("branch") or file_cfg.get("branch") or branch, size), file_cfg)
+        cfg = resolve_config(branch=branch, dataset=dataset, file_cfg=file_cfg, overrides=over, seed=seed)
+        metrics = fit(cfg, out=path(out), resume=resume, check=not no_check, logger=logger)
     except (TrainingError, KeyError, ValueError) as e:
         raise UserError(str(e).strip("'\"")) from None
     print_metrics(metrics, title=f"{cfg.branch} -> {out}")

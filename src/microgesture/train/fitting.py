@@ -61,8 +61,12 @@ def _precision(tc) -> str:
 
 
 def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = True, progress: bool = True,
-        stop_after_epoch: int | None = None) -> dict:
-    """Train ``cfg`` and write the run directory; returns the metrics dict. ``stop_after_epoch`` simulates a kill."""
+        stop_after_epoch: int | None = None, logger: str | None = None) -> dict:
+    """Train ``cfg`` and write the run directory; returns the metrics dict. ``stop_after_epoch`` simulates a kill;
+    ``progress=False`` draws no bars (the estimate is still logged); ``logger``: microgesture.loggers.LOGGERS."""
+    from microgesture.loggers import check_logger
+
+    logger = check_logger(logger)  # a missing package fails before any work
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ds = Dataset.open(cfg.dataset)
@@ -83,8 +87,10 @@ def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = 
     train_dl = make_loader(ds, train_clips, module.pipeline, train=True, cfg=cfg, weights=weights)
     val_dl = make_loader(ds, val_clips, module.pipeline, train=False, cfg=cfg) if val_clips else None
     ckpt_dir = out / "checkpoints"
+    passes = [s for s in ds.splits() if s != "train" or cfg.train.predict_train]  # predict_all's, after training
+    clock = _clock(cfg, module, bars=progress, val_clips=len(val_clips), passes=[len(ds.split(s)) for s in passes])
     trainer = _trainer(cfg, out, ckpt_dir=ckpt_dir, has_val=val_dl is not None, steps_per_epoch=len(train_dl),
-                       progress=progress, stop_after_epoch=stop_after_epoch)
+                       clock=clock, logger=logger, stop_after_epoch=stop_after_epoch)
     last = ckpt_dir / "last.ckpt"
     trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
     tc = cfg.train
@@ -125,20 +131,30 @@ def _build_module(cfg: RunConfig, ds: Dataset, counts: list[int], out: Path) -> 
     return module
 
 
-def _trainer(cfg: RunConfig, out: Path, *, ckpt_dir: Path, has_val: bool, steps_per_epoch: int, progress: bool,
+def _clock(cfg: RunConfig, module: BranchModule, *, bars: bool, val_clips: int, passes: list[int]):
+    """Progress bars, ETA and the whole-run estimate (with the GPU-recipe advice on a CPU): microgesture.clock."""
+    from microgesture.clock import RunClock
+    from microgesture.sizes import cpu_advice
+
+    tc = cfg.train
+    return RunClock(batch_size=tc.batch_size, views=module.pipeline.num_views, val_clips=val_clips,
+                    val_every=tc.val_every, predict_clips=sum(passes), predict_passes=len(passes), bars=bars,
+                    advice=cpu_advice(cfg, on_gpu=_gpu(tc)))
+
+
+def _trainer(cfg: RunConfig, out: Path, *, ckpt_dir: Path, has_val: bool, steps_per_epoch: int, clock, logger: str,
              stop_after_epoch: int | None):
-    """The Lightning Trainer of a run: checkpoints (best by val top-1, and last), CSV (+ TensorBoard) logs."""
-    from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressBar, TQDMProgressBar
-    from lightning.pytorch.loggers import CSVLogger
+    """The Lightning Trainer of a run: checkpoints (best by val top-1, and last), the run clock, CSV (+ the chosen
+    logger) logs."""
+    from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
     from microgesture.ddp import SetEpoch, check_accelerator
+    from microgesture.loggers import make_loggers
 
     check_accelerator(cfg.train.accelerator)
     # SetEpoch: under DDP the epoch must reach EpochSampler through Lightning's wrapper (microgesture.ddp)
     callbacks: list = [ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/top1" if has_val else None,
-                                       mode="max", save_last=True, save_top_k=1), SetEpoch()]
-    if progress:
-        callbacks.append(RichProgressBar() if sys.stderr.isatty() else TQDMProgressBar(refresh_rate=50))
+                                       mode="max", save_last=True, save_top_k=1), SetEpoch(), clock]
     if stop_after_epoch is not None:
 
         class _Stop(Callback):
@@ -147,14 +163,7 @@ def _trainer(cfg: RunConfig, out: Path, *, ckpt_dir: Path, has_val: bool, steps_
                     trainer.should_stop = True
 
         callbacks.append(_Stop())
-    loggers: list = [CSVLogger(save_dir=str(out), name="logs", version="")]
-    try:
-        import tensorboard  # noqa: F401
-        from lightning.pytorch.loggers import TensorBoardLogger
-
-        loggers.append(TensorBoardLogger(save_dir=str(out), name="tb", version=""))
-    except ImportError:
-        pass
+    loggers = make_loggers(logger, out, params=cfg.to_dict())
     tc = cfg.train
     return L.Trainer(
         max_epochs=tc.epochs,
@@ -168,7 +177,7 @@ def _trainer(cfg: RunConfig, out: Path, *, ckpt_dir: Path, has_val: bool, steps_
         logger=loggers,
         default_root_dir=str(out),
         enable_model_summary=False,
-        enable_progress_bar=progress,
+        enable_progress_bar=False,  # the clock draws the bars
         log_every_n_steps=max(1, min(50, steps_per_epoch)),
         check_val_every_n_epoch=tc.val_every,
         limit_train_batches=tc.limit_train_batches,

@@ -23,15 +23,19 @@ __all__ = ["predict", "predict_all", "load_checkpoint", "checkpoint_path", "eval
 
 
 def predict(module: BranchModule, ds: Dataset, clips: list[Clip], *, batch_size: int = 16,
-            num_workers: int = 0) -> np.ndarray:
-    """Test-pipeline logits (N, K) for ``clips`` (views averaged)."""
+            num_workers: int = 0, description: str = "predict") -> np.ndarray:
+    """Test-pipeline logits (N, K) for ``clips`` (views averaged), with a progress bar named ``description``."""
+    from microgesture.progress import track
+
     module.eval()
     dl = DataLoader(ClipDataset(ds, clips, module.pipeline, train=False, seed=0), batch_size=batch_size,
                     num_workers=num_workers)
     out = []
     dev = next(module.parameters()).device
     with torch.no_grad():
-        for batch in dl:
+        views = getattr(module.pipeline, "num_views", 1)
+        for batch in track(dl, f"{description} ({views} view{'s' if views > 1 else ''})", total=len(clips),
+                           unit="clips", weight=lambda b: len(b["clip_id"])):
             batch = {k: (v.to(dev) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
             out.append(module.predict_views(batch).float().cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, len(module.classes)), np.float32)
@@ -45,7 +49,8 @@ def predict_all(module: BranchModule, ds: Dataset, out: Path, *, checkpoint: str
         if split == "train" and not tc.predict_train:
             continue
         clips = ds.split(split)
-        logits = predict(module, ds, clips, batch_size=max(1, tc.batch_size // 2), num_workers=tc.num_workers)
+        logits = predict(module, ds, clips, batch_size=max(1, tc.batch_size // 2), num_workers=tc.num_workers,
+                         description=f"predict {split}")
         p = Predictions([c.clip_id for c in clips], logits, [c.label for c in clips], ds.classes,
                         {"branch": module.cfg.branch, "checkpoint": checkpoint, "dataset": str(ds.root),
                          "split": split, "seed": module.cfg.seed})
