@@ -16,7 +16,9 @@ def train_cmd(
                                                           "loss, train)"),
     set_: list[str] = typer.Option(None, "--set", help="override, e.g. --set train.epochs=5 --set input.layout=mmg36"),
     seed: int = typer.Option(None, "--seed", help="random seed (default: config's, else 0)"),
-    resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoints/last.ckpt"),
+    resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoints/last.ckpt (same config and "
+                                "data only)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace the run already in OUT"),
     init_from: str = typer.Option("", "--init-from", help="checkpoint or run dir to transfer weights from"),
     devices: str = typer.Option("", "--devices", help="Lightning devices, e.g. 8 (GPUs)"),
     strategy: str = typer.Option("", "--strategy", help="Lightning strategy, e.g. ddp"),
@@ -45,9 +47,9 @@ def train_cmd(
         # --size sits between the branch's recipe and the config file: the file and --set still override it
         file_cfg = merge(size_layer(over.get("branch") or file_cfg.get("branch") or branch, size), file_cfg)
         cfg = resolve_config(branch=branch, dataset=dataset, file_cfg=file_cfg, overrides=over, seed=seed)
-        metrics = fit(cfg, out=path(out), resume=resume, check=not no_check, logger=logger)
+        metrics = fit(cfg, out=path(out), resume=resume, overwrite=overwrite, check=not no_check, logger=logger)
     except (TrainingError, KeyError, ValueError) as e:
-        raise UserError(str(e).strip("'\"")) from None
+        raise UserError(str(e).strip("'\"") if isinstance(e, KeyError) else str(e)) from None
     print_metrics(metrics, title=f"{cfg.branch} -> {out}")
 
 @app.command("evaluate")
@@ -63,5 +65,5 @@ def evaluate_cmd(
     try:
         rep = evaluate(checkpoint, dataset=dataset, split=split, out=path(out) if out else None)
     except (TrainingError, KeyError) as e:
-        raise UserError(str(e).strip("'\"")) from None
+        raise UserError(str(e).strip("'\"") if isinstance(e, KeyError) else str(e)) from None
     print_metrics({split: rep}, title=f"{checkpoint} on {dataset}:{split}")

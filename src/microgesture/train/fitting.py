@@ -19,7 +19,7 @@ from microgesture.inputs.protocols import WritesRunFiles
 from microgesture.losses import sqrt_sampler_weights
 from microgesture.models.protocols import LoadsSources
 from microgesture.train.data import make_loader
-from microgesture.train.inference import checkpoint_path, predict_all
+from microgesture.train.inference import checkpoint_path, predict_all, read_checkpoint
 from microgesture.train.module import HEAD_PREFIXES, BranchModule, L
 from microgesture.train.resolve import TrainingError
 
@@ -48,10 +48,10 @@ def _check(ds: Dataset) -> None:
     from microgesture.data.check import check_dataset
 
     problems = [p for p in check_dataset(ds, videos=False) if p.severity == "error"]
-    if problems:
-        lines = "\n".join(f"  {p}" for p in problems[:20])
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise TrainingError(f"dataset {ds.root} fails its check ({len(problems)} errors); fix it first:\n{lines}{more}")
+    if problems:  # one line: the first problem names the file and clip; the checker lists them all
+        more = f" (+{len(problems) - 1} more errors)" if len(problems) > 1 else ""
+        raise TrainingError(f"{problems[0]}{more}; `microgesture data check {ds.root}` lists them; fix the dataset "
+                            "first")
 
 
 def _precision(tc) -> str:
@@ -61,14 +61,13 @@ def _precision(tc) -> str:
 
 
 def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = True, progress: bool = True,
-        stop_after_epoch: int | None = None, logger: str | None = None) -> dict:
+        stop_after_epoch: int | None = None, logger: str | None = None, overwrite: bool = False) -> dict:
     """Train ``cfg`` and write the run directory; returns the metrics dict. ``stop_after_epoch`` simulates a kill;
     ``progress=False`` draws no bars (the estimate is still logged); ``logger``: microgesture.loggers.LOGGERS."""
     from microgesture.loggers import check_logger
 
     logger = check_logger(logger)  # a missing package fails before any work
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     ds = Dataset.open(cfg.dataset)
     if check:
         _check(ds)
@@ -76,6 +75,15 @@ def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = 
     if not train_clips:
         raise TrainingError(f"dataset {ds.root} has no labelled train clips")
     val_clips = [c for c in ds.split("val") if c.label >= 0]
+    from microgesture.ddp import check_accelerator
+    from microgesture.train.rundir import keep_log_history, merge_log_history, prepare_run_dir, probe_videos
+
+    check_accelerator(cfg.train.accelerator)
+    if cfg.init_from:  # a missing or unreadable source fails here, before the run directory exists
+        read_checkpoint(checkpoint_path(cfg.init_from))
+    if check:  # every video this branch reads decodes: a corrupt file is named now, not mid-epoch
+        probe_videos(ds, cfg, [c for s in ds.splits() for c in ds.split(s)])
+    resumed = prepare_run_dir(out, cfg, ds, resume=resume, overwrite=overwrite)  # the first write to ``out``
     counts = np.bincount([c.label for c in train_clips], minlength=len(ds.classes)).tolist()
     cfg.save(out / "config.yaml")
     write_text(out / "env.json", json.dumps(_env(), indent=2) + "\n")
@@ -92,7 +100,12 @@ def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = 
     trainer = _trainer(cfg, out, ckpt_dir=ckpt_dir, has_val=val_dl is not None, steps_per_epoch=len(train_dl),
                        clock=clock, logger=logger, stop_after_epoch=stop_after_epoch)
     last = ckpt_dir / "last.ckpt"
-    trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
+    if resumed:
+        keep_log_history(out)  # Lightning's CSV logger deletes logs/metrics.csv when it starts again
+    try:
+        trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resumed else None)
+    finally:
+        merge_log_history(out)
     tc = cfg.train
     if stop_after_epoch is not None and trainer.current_epoch < tc.epochs:
         return {"interrupted_at_epoch": trainer.current_epoch}
@@ -153,8 +166,13 @@ def _trainer(cfg: RunConfig, out: Path, *, ckpt_dir: Path, has_val: bool, steps_
 
     check_accelerator(cfg.train.accelerator)
     # SetEpoch: under DDP the epoch must reach EpochSampler through Lightning's wrapper (microgesture.ddp)
-    callbacks: list = [ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/top1" if has_val else None,
-                                       mode="max", save_last=True, save_top_k=1), SetEpoch(), clock]
+    # last.ckpt after every epoch (ModelCheckpoint's save_last rewrites it only when "best" improves); best.ckpt by
+    # val top-1; no version counter, so a file is replaced, never joined by a best-v1.ckpt
+    callbacks: list = [ModelCheckpoint(dirpath=ckpt_dir, filename="last", monitor=None, save_top_k=1,
+                                       save_on_train_epoch_end=True, enable_version_counter=False), SetEpoch(), clock]
+    if has_val:
+        callbacks.insert(0, ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/top1", mode="max",
+                                            save_top_k=1, enable_version_counter=False))
     if stop_after_epoch is not None:
 
         class _Stop(Callback):
@@ -187,7 +205,7 @@ def _trainer(cfg: RunConfig, out: Path, *, ckpt_dir: Path, has_val: bool, steps_
 
 def init_from(module: BranchModule, path: str) -> None:
     """Transfer: load matching weights from another run's checkpoint; a classifier of another size is re-initialised."""
-    ck = torch.load(checkpoint_path(path), map_location="cpu", weights_only=True)
+    ck = read_checkpoint(checkpoint_path(path))
     src = ck["state_dict"]
     own = module.state_dict()
     src_classes = tuple(ck.get("microgesture", {}).get("classes", ()))

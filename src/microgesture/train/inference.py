@@ -71,10 +71,25 @@ def checkpoint_path(path: str | Path) -> Path:
     return p
 
 
+def read_checkpoint(p: Path, *, map_location: str = "cpu") -> dict:
+    """``torch.load(weights_only=True)`` of a checkpoint file; a file that is not one fails naming it, in one line."""
+    import pickle
+    import zipfile
+
+    try:
+        ck = torch.load(p, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise TrainingError(f"{p}: not a readable checkpoint ({first[:200]})") from None
+    if not isinstance(ck, dict) or "state_dict" not in ck:
+        raise TrainingError(f"{p}: not a checkpoint (no state_dict)")
+    return ck
+
+
 def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> BranchModule:
     """Rebuild a trained branch from ``model.ckpt`` (or a Lightning checkpoint, or a run directory)."""
     p = checkpoint_path(path)
-    ck = torch.load(p, map_location=map_location, weights_only=True)
+    ck = read_checkpoint(p, map_location=map_location)
     if "microgesture" not in ck:
         raise TrainingError(f"{p}: not a microgesture checkpoint (no 'microgesture' metadata)")
     meta = ck["microgesture"]
