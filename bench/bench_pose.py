@@ -53,6 +53,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--complexity", type=int, default=1, help="Holistic model_complexity (1 ships in the wheel)")
     ap.add_argument("--clips", default=None, help="folder of real videos: quality figures per clip")
+    ap.add_argument("--old", action="store_true", help="with --clips: also the single-person HolisticExtractor's "
+                    "missing parts (the extractor `microgesture pose` used before several-people tracking)")
     a = ap.parse_args()
     if importlib.util.find_spec("mediapipe") is None:
         from microgesture.pose import pose_python
@@ -65,7 +67,7 @@ def main() -> None:
     import mediapipe as mp
 
     if a.clips:
-        clips(Path(a.clips), a.frames if a.frames != 100 else None)
+        clips(Path(a.clips), a.frames if a.frames != 100 else None, old=a.old)
         return
     from microgesture.data.video import iter_frames
     from microgesture.pose.holistic import HolisticExtractor
@@ -97,8 +99,12 @@ def main() -> None:
                           f"then {n / (t3 - t2):.1f} frames/s ({1000 * (t3 - t2) / n:.1f} ms/frame)")
 
 
-def clips(folder: Path, frames: int | None) -> None:
-    """Quality figures of `extract_pose` on every clip of ``folder`` (optionally its first ``frames`` frames)."""
+def clips(folder: Path, frames: int | None, *, old: bool = False) -> None:
+    """Quality figures of `extract_pose` on every clip of ``folder`` (optionally its first ``frames`` frames).
+
+    Face figures: ``face`` = no face point at all (a whole mesh or only the face detector's 5 keypoints), ``face
+    mesh`` = fewer than 68 face points (no mesh). With ``old``, the single-person HolisticExtractor's on the same clip.
+    """
     import numpy as np
 
     from microgesture.data.video import iter_frames, probe_video, write_video
@@ -115,6 +121,18 @@ def clips(folder: Path, frames: int | None) -> None:
             t0 = time.perf_counter()
             res = extract_pose(src, backend="mediapipe")
             dt = time.perf_counter() - t0
+            old_txt = ""
+            if old:
+                from microgesture.pose import missing_report
+                from microgesture.pose.holistic import HolisticExtractor
+
+                t0 = time.perf_counter()
+                with HolisticExtractor() as ex:
+                    okp = np.stack([ex.process(f) for f in iter_frames(src)])
+                om = missing_report(okp)
+                fps_old = len(okp) / (time.perf_counter() - t0)
+                old_txt = (f"; OLD single-person extractor: {fps_old:.1f} frames/s, missing body {om['body']:.1%}, "
+                           f"face {om['face']:.1%}")
         sel, m = res.selection, res.missing
         count = np.asarray(sel["people_per_frame"])
         kp = res.keypoints
@@ -124,13 +142,14 @@ def clips(folder: Path, frames: int | None) -> None:
         assoc = sel["association"]
         rep = sum(v["reported"] for v in assoc.values())
         ok = sum(v["passed"] for v in assoc.values())
+        mesh_missing = float(((kp[:, 25:95, 2] > 0).sum(1) < 68).mean())
         print(f"{video.name}: {res.num_frames} frames, {res.num_frames / dt:.1f} frames/s (start-up included); "
               f"people per frame {dict(zip(*np.unique(count, return_counts=True), strict=True))}, several in "
               f"{(count >= 2).mean():.0%}; tracks {[(t['id'], t['frames']) for t in sel['tracks']]}, selected "
               f"{sel['track']}; association {ok}/{rep} part-frames pass ({ok / max(rep, 1):.1%}) "
               f"{ {k: v['rate'] for k, v in assoc.items()} }; jumps of the selected track {jumps}; missing body "
               f"{m['body']:.1%}, face {m['face']:.1%}, left hand {m['left_hand']:.1%}, right hand "
-              f"{m['right_hand']:.1%}", flush=True)
+              f"{m['right_hand']:.1%}; face mesh missing {mesh_missing:.1%}{old_txt}", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ keypoints (CI has no real footage, and MediaPipe does not find drawn stick figur
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -151,3 +153,52 @@ def test_select_person_from_a_saved_file(tmp_path):
         select_person(back, "person=4")
     with pytest.raises(PoseError, match="holds no tracks"):
         select_person(PoseResult(keypoints=kp, fps=25.0, frame_size=(320, 240), backend="openpose-json"), "main")
+
+
+def test_cli_person_option_errors(tmp_path, capsys):
+    pytest.importorskip("typer")  # the main command line
+    from test_pose import _write_json_frames
+
+    from microgesture.cli import main
+
+    folder = _write_json_frames(tmp_path / "json")
+    with pytest.raises(SystemExit) as done:
+        main(["pose", str(folder), "-o", str(tmp_path / "a.npz"), "--person", "1", "--select", "largest"])
+    assert done.value.code == 2 and "--person 1 and --select largest: give one of them" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:
+        main(["pose", str(folder), "-o", str(tmp_path / "b.npz"), "--person", "3"])
+    assert done.value.code == 2 and "needs the mediapipe backend" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:
+        main(["pose", "--help"])
+    assert "main (the default" in " ".join(capsys.readouterr().out.split())
+
+
+def test_cli_track_listing_thumbnails_and_person(tmp_path, capsys):
+    """``microgesture pose VIDEO --tracks DIR --person 0`` on the first frames of a real interview (re-run in the
+    pose environment): the listing marks the subject, one thumbnail per track, the skeleton is that track's."""
+    pytest.importorskip("typer")
+    from pathlib import Path
+
+    from microgesture.cli import main
+    from microgesture.data.video import iter_frames, probe_video, write_video
+    from microgesture.pose import pose_python
+
+    real = Path(__file__).resolve().parents[2] / "shared" / "realvideo" / "interview_nodding_0019_02_0078.mp4"
+    if not real.is_file() or (pose_python() is None and importlib.util.find_spec("mediapipe") is None):
+        pytest.skip("needs ../shared/realvideo and the pose environment")
+    video = tmp_path / "v.mp4"
+    write_video(video, np.stack([f for _, f in zip(range(8), iter_frames(real), strict=False)]),
+                fps=probe_video(real, count=False)["fps"] or 25)
+    with pytest.raises(SystemExit) as done:
+        main(["pose", str(video), "-o", str(tmp_path / "s.npz"), "--tracks", str(tmp_path / "tracks"),
+              "--person", "0"])
+    assert done.value.code == 0
+    err = capsys.readouterr().err
+    assert "* person=0: 8/8 frames (from 0 to 7), mean box [" in err and "track thumbnails: 1 PNG" in err
+    res = load_pose(tmp_path / "s.npz")
+    assert res.selection["rule"] == "person=0" and res.selection["track"] == 0
+    assert np.array_equal(res.keypoints[:, :25], res.people[0][:, :25])
+    import cv2
+
+    thumb = cv2.imread(str(tmp_path / "tracks" / "person_0.png"))
+    assert thumb is not None and thumb.shape[0] > thumb.shape[1]  # a seated person: taller than wide

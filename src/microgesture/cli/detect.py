@@ -13,25 +13,43 @@ def pose_cmd(
     source: str = typer.Argument(..., help="Video (mediapipe), or folder of OpenPose JSON frames (openpose-json)."),
     out: str = typer.Option(..., "--out", "-o", help="Skeleton .npz to write (OpenPose-137, pixels + confidence)."),
     backend: str = typer.Option(None, help="mediapipe | openpose-json (default: openpose-json for a folder)."),
-    select: str = typer.Option("largest", help="Subject when several people are visible: largest | central."),
+    select: str = typer.Option("main", help="Subject when several people are visible: main (the default: the person "
+                               "present longest and most often facing the camera) | largest | central | person=ID."),
+    person: int = typer.Option(None, "--person", help="Subject: the tracked person with this id, from the track "
+                               "listing of a first run (same as --select person=ID; mediapipe backend)."),
+    tracks: str = typer.Option(None, "--tracks", help="Folder for one thumbnail PNG per tracked person "
+                               "(person_<id>.png; mediapipe backend). The track listing is printed after every run."),
     max_gap: int = typer.Option(0, help="Fill gaps of at most this many frames by linear interpolation (0 = off)."),
     overlay: str = typer.Option(None, help="Also write the video with the skeleton drawn (.mp4)."),
     video: str = typer.Option(None, help="openpose-json: the matching video (fps, frame size, overlay)."),
     fps: float = typer.Option(None, help="openpose-json without --video: frames per second (25)."),
     frame_size: str = typer.Option(None, help="openpose-json without --video: WxH (1280x720)."),
 ) -> None:
-    """Extract an OpenPose-137 skeleton from a video (MediaPipe Holistic, run in .venv-pose) or OpenPose JSON."""
-    from microgesture.data.video import VideoError
-    from microgesture.pose import PoseError, extract_pose, write_pose_overlay
+    """Extract an OpenPose-137 skeleton from a video (MediaPipe Holistic, run in .venv-pose) or OpenPose JSON.
 
+    With several people in the video every person is tracked and the skeleton is the subject's (--select, default
+    main); the tracks are listed after the run (id, frames present, mean box), and --person ID picks another one.
+    """
+    from microgesture.data.video import VideoError
+    from microgesture.pose import PoseError, extract_pose, track_listing, write_pose_overlay, write_track_thumbnails
+
+    if person is not None:
+        if select != "main":
+            raise UserError(f"--person {person} and --select {select}: give one of them")
+        select = f"person={person}"
     try:
         res = extract_pose(path(source), backend=backend, select=select, max_gap=max_gap,
                            video=path(video) if video else None, fps=fps, frame_size=size(frame_size, "--frame-size"))
         res.save(path(out))
         if overlay:
             write_pose_overlay(path(video or source), res, path(overlay))
+        thumbs = write_track_thumbnails(path(source), res, path(tracks)) if tracks and res.people else []
     except (PoseError, VideoError) as e:
         raise UserError(str(e)) from None
+    for line in track_listing(res):
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+    if thumbs:
+        console.print(f"track thumbnails: {len(thumbs)} PNG in {tracks}", highlight=False, soft_wrap=True)
     m = res.missing
     console.print(f"wrote {out}: {res.num_frames} frames at {res.fps:g} fps, {res.backend}; missing: body "
                   f"{m['body']:.0%}, face {m['face']:.0%}, left hand {m['left_hand']:.0%}, right hand "

@@ -286,6 +286,7 @@ def write_track_thumbnails(video: str | os.PathLike, result: PoseResult, folder:
     from microgesture.pose.people import person_box
 
     tracks = result.selection.get("tracks", [])
+    Path(folder).mkdir(parents=True, exist_ok=True)
     want: dict[int, list[dict]] = {}
     for rec in tracks:
         present = np.flatnonzero((result.people[rec["id"]][:, :25, 2] > 0).any(1)) if rec["id"] in result.people \

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("source", help="video file, or folder of OpenPose JSON frames")
     ap.add_argument("-o", "--out", required=True, help="skeleton .npz to write")
     ap.add_argument("--backend", choices=BACKENDS, default=None)
-    ap.add_argument("--select", default="main", help=f"subject: {' | '.join(SELECT_RULES)}")
+    ap.add_argument("--select", default="main", help=f"subject: {' | '.join(SELECT_RULES)} (default main)")
     ap.add_argument("--tracks", default=None, help="folder for one thumbnail PNG per tracked person (mediapipe)")
     ap.add_argument("--max-gap", type=int, default=0)
     ap.add_argument("--overlay", default=None, help="video with the skeleton drawn")

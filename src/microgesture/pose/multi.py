@@ -92,6 +92,7 @@ class MultiPersonExtractor:
                                               min_detection_confidence=min_detection_confidence)
         self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1,
                                                      refine_landmarks=refine_face, min_detection_confidence=0.5)
+        self._face_det = mp.solutions.face_detection.FaceDetection(model_selection=0, min_detection_confidence=0.5)
         self.tracks: list[_Track] = []
         self.ended: list[_Track] = []
         self._next_id = 0
@@ -108,6 +109,7 @@ class MultiPersonExtractor:
             tr.tracker.close()
         self._finder.close()
         self._mesh.close()
+        self._face_det.close()
 
     def __enter__(self) -> MultiPersonExtractor:
         return self
@@ -208,7 +210,13 @@ class MultiPersonExtractor:
 
     def _face_from_head(self, kp: np.ndarray, frame: np.ndarray) -> None:
         """Holistic's face tracking often fails on large faces; then Face Mesh (with its own face detector) runs on a
-        square around this person's nose (2.5 body scales), so the face found is this person's by construction."""
+        square around this person's nose (2.5 body scales), so the face found is this person's by construction.
+
+        When Face Mesh finds no face there either (its landmark model rejects a pixelated or blurred face, as in
+        anonymised footage) but the face detector (BlazeFace) does, the detector's own keypoints are kept: nose tip
+        (Face-70 point 30), pupils (68, 69) and ear tragions (jaw ends 0, 16), with the detection score as their
+        confidence (below the mesh's 1.0); the other 65 face points stay missing. Nothing is interpolated.
+        """
         from microgesture.layouts import FACE0
         from microgesture.pose.people import body_scale
 
@@ -219,12 +227,27 @@ class MultiPersonExtractor:
         x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
         if x1 - x0 < 16 or y1 - y0 < 16:
             return
-        r = self._mesh.process(np.ascontiguousarray(frame[y0:y1, x0:x1]))
-        if not r.multi_face_landmarks:
+        crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
+        r = self._mesh.process(crop)
+        if r.multi_face_landmarks:
+            face = holistic_to_openpose(None, _landmarks(r.multi_face_landmarks[0], 2), None, None,
+                                        image_size=(x1 - x0, y1 - y0), frame_size=(w, h),
+                                        offset=(float(x0), float(y0)))
+            kp[FACE0:FACE0 + 70] = face[FACE0:FACE0 + 70]
             return
-        face = holistic_to_openpose(None, _landmarks(r.multi_face_landmarks[0], 2), None, None,
-                                    image_size=(x1 - x0, y1 - y0), frame_size=(w, h), offset=(float(x0), float(y0)))
-        kp[FACE0:FACE0 + 70] = face[FACE0:FACE0 + 70]
+        d = self._face_det.process(crop)
+        if not d.detections:
+            return
+        scale, shift = np.array([x1 - x0, y1 - y0], np.float32), np.array([x0, y0], np.float32)
+        dets = [(np.array([(p.x, p.y) for p in det.location_data.relative_keypoints], np.float32) * scale + shift,
+                 float(det.score[0])) for det in d.detections]
+        pts, score = min(dets, key=lambda ds: float(np.hypot(*(ds[0][2] - kp[0, :2]))))  # nose nearest the body's
+        # BlazeFace keypoints: right eye, left eye, nose tip, mouth centre, right ear tragion, left ear tragion
+        # (the person's right and left, as in Face-70); the mouth centre has no Face-70 twin
+        for src, dst in ((0, 68), (1, 69), (2, 30), (4, 0), (5, 16)):
+            x, y = pts[src]
+            if 0 <= x <= w - 1 and 0 <= y <= h - 1:
+                kp[FACE0 + dst] = (x, y, score)
 
     def _restart(self, tr: _Track) -> None:
         tr.tracker.close()
