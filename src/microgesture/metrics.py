@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["classification_report", "confusion_matrix", "expected_calibration_error", "softmax"]
+__all__ = ["classification_report", "confusion_matrix", "expected_calibration_error", "softmax", "macro_f1"]
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -17,9 +17,8 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 def confusion_matrix(labels: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
     """(K, K) counts, rows = true class, columns = predicted class."""
-    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(cm, (np.asarray(labels), np.asarray(pred)), 1)
-    return cm
+    flat = np.asarray(labels, dtype=np.int64) * num_classes + np.asarray(pred, dtype=np.int64)
+    return np.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
 def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
@@ -47,6 +46,25 @@ def reliability_bins(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> d
     return {"edges": edges, "accuracy": acc, "confidence": mconf, "count": count}
 
 
+def _per_class(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Precision, recall, F1, support per class of a (K, K) confusion matrix, and which classes are present (in the
+    labels or the predictions)."""
+    k = len(cm)
+    tp = np.diag(cm).astype(np.float64)
+    support = cm.sum(axis=1)
+    predicted = cm.sum(axis=0)
+    precision = np.divide(tp, predicted, out=np.zeros(k), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros(k), where=support > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(k), where=(precision + recall) > 0)
+    return precision, recall, f1, support, (support > 0) | (predicted > 0)
+
+
+def macro_f1(labels: np.ndarray, pred: np.ndarray, num_classes: int) -> float:
+    """Mean F1 over the classes present in ``labels`` or ``pred`` (both (N,) class indices); 0 with no class."""
+    _, _, f1, _, present = _per_class(confusion_matrix(labels, pred, num_classes))
+    return float(f1[present].mean()) if present.any() else 0.0
+
+
 def classification_report(logits: np.ndarray, labels: np.ndarray, classes: tuple[str, ...] | list[str]) -> dict:
     """Every metric microgesture reports for one set of predictions (rows with label -1 are ignored).
 
@@ -63,13 +81,7 @@ def classification_report(logits: np.ndarray, labels: np.ndarray, classes: tuple
     probs = softmax(logits)
     pred = probs.argmax(axis=1)
     cm = confusion_matrix(labels, pred, k)
-    tp = np.diag(cm).astype(np.float64)
-    support = cm.sum(axis=1)
-    predicted = cm.sum(axis=0)
-    precision = np.divide(tp, predicted, out=np.zeros(k), where=predicted > 0)
-    recall = np.divide(tp, support, out=np.zeros(k), where=support > 0)
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(k), where=(precision + recall) > 0)
-    present = (support > 0) | (predicted > 0)
+    precision, recall, f1, support, present = _per_class(cm)
     top5 = np.argsort(-probs, axis=1)[:, : min(5, k)]
     nll = -np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).mean()
     return {
