@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 __all__ = ["progress_bar", "track", "set_mode", "quiet", "verbose", "silence_third_party", "format_seconds",
-           "run_child", "is_noise", "QUIET_ENV", "VERBOSE_ENV"]
+           "begin_stages", "stage", "run_child", "is_noise", "QUIET_ENV", "VERBOSE_ENV"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -158,3 +158,20 @@ def run_child(cmd: list[str], *, env: dict | None = None) -> int:
                 sys.stderr.write(line)
                 sys.stderr.flush()
     return p.returncode
+
+
+_stages = {"done": 0, "total": 0}
+
+
+def begin_stages(total: int) -> None:
+    """Start counting the stages of a study (data, each branch, fusion, ...): :func:`stage` numbers them."""
+    _stages.update(done=0, total=total)
+
+
+def stage(name: str) -> str:
+    """``[3/8, 5 left] name`` for the next stage of a study begun with :func:`begin_stages`; ``name`` outside one."""
+    if not _stages["total"]:
+        return name
+    _stages["done"] = min(_stages["done"] + 1, _stages["total"])
+    k, n = _stages["done"], _stages["total"]
+    return f"[{k}/{n}, {n - k} left] {name}"

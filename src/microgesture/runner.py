@@ -45,6 +45,8 @@ from microgesture.atomic import write_text
 from microgesture.config import merge
 from microgesture.fingerprint import dataset_fingerprint
 from microgesture.fingerprint import file_digest as _file_digest
+from microgesture.progress import begin_stages
+from microgesture.progress import stage as stage_name
 
 __all__ = ["ExperimentConfig", "load_experiment", "run_experiment", "summary_rows", "summary_table", "CONFIG_DIR"]
 
@@ -153,11 +155,11 @@ def _stage_data(exp: ExperimentConfig, out: Path) -> Path:
     key = _digest({"synth": s, "version": 1})
     root = stage / "dataset"
     if _done(stage, key) and root.is_dir():
-        log.info("data: cached synthetic %r dataset at %s", s["preset"], root)
+        log.info("%s: cached synthetic %r dataset at %s", stage_name("data"), s["preset"], root)
         return root
     from microgesture.data.synth import generate
 
-    log.info("data: generating the synthetic benchmark (preset %s, seed %s)", s["preset"], s["seed"])
+    log.info("%s: generating the synthetic benchmark (preset %s, seed %s)", stage_name("data"), s["preset"], s["seed"])
     t0 = time.time()
     if root.exists():
         shutil.rmtree(root)
@@ -229,7 +231,7 @@ def _stage_train(exp: ExperimentConfig, out: Path, dataset: Path, *, tag: str,
         key = _digest(keyed)
         runs[name] = run
         if _done(run, key):
-            log.info("%s/%s: cached (%s)", tag, name, cfg.branch)
+            log.info("%s: cached (%s)", stage_name(f"{tag}/{name}"), cfg.branch)
             continue
         pending = run / "stage.pending.json"
         resume = pending.is_file() and json.loads(pending.read_text()).get("key") == key
@@ -237,7 +239,7 @@ def _stage_train(exp: ExperimentConfig, out: Path, dataset: Path, *, tag: str,
             shutil.rmtree(run)
         run.mkdir(parents=True, exist_ok=True)
         write_text(pending, json.dumps({"key": key}) + "\n")
-        log.info("%s/%s: training %s%s", tag, name, cfg.branch, " (resuming)" if resume else "")
+        log.info("%s: training %s%s", stage_name(f"{tag}/{name}"), cfg.branch, " (resuming)" if resume else "")
         t0 = time.time()
         fit(cfg, out=run, resume=resume)
         pending.unlink()
@@ -259,12 +261,12 @@ def _stage_fuse(exp: ExperimentConfig, out: Path, runs: dict[str, Path], *, tag:
     key = _digest({"fusion": exp.fusion, "val": [_file_digest(p) for p in val] if has_val else None,
                    "test": [_file_digest(p) for p in test] if has_test else None})
     if _done(stage, key):
-        log.info("%s: cached", tag)
+        log.info("%s: cached", stage_name(tag))
         return stage, json.loads((stage / "metrics.json").read_text())
     if len(names) < 2:
         methods = [m for m in methods if m != "stacking"]
     fc = FusionConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in f.items()})  # keys checked on load
-    log.info("%s: fusing %s (%s)", tag, ", ".join(names), ", ".join(methods))
+    log.info("%s: fusing %s (%s)", stage_name(tag), ", ".join(names), ", ".join(methods))
     metrics = fuse_files(val if has_val else None, test if has_test else None, methods=methods, out=stage, config=fc,
                          names=names, overwrite=True)  # the stage's own earlier result, whose key changed
     _mark(stage, key, methods=methods)
@@ -281,10 +283,10 @@ def _stage_pseudo(exp: ExperimentConfig, out: Path, dataset: Path, fusion_dir: P
     key = _digest({"pseudo": p, "preds": _file_digest(fused_test), "data": dataset_fingerprint(dataset)})
     root = stage / "dataset"
     if _done(stage, key) and root.is_dir():
-        log.info("pseudo: cached")
+        log.info("%s: cached", stage_name("pseudo"))
         return root
-    log.warning("pseudo-label: TRANSDUCTIVE -- adding confident test clips (max fused probability > %s) to training, "
-                "as AIM's CMPL does", p.get("threshold", 0.65))
+    log.warning("%s: TRANSDUCTIVE -- adding confident test clips (max fused probability > %s) to training, as AIM's "
+                "CMPL does", stage_name("pseudo-label"), p.get("threshold", 0.65))
     import warnings
 
     from microgesture.pseudo import TransductiveWarning
@@ -340,6 +342,8 @@ def run_experiment(exp: ExperimentConfig, *, out: str | Path) -> dict:
     out = Path(out)
     _preflight(exp, out)  # a missing dataset or a typo fails before anything is written, not hours later
     out.mkdir(parents=True, exist_ok=True)
+    pl = (exp.pseudo_label or {}).get("enabled")  # stages: data (synth), branches, fusion, [pseudo, retrain, fusion]
+    begin_stages(("synth" in exp.dataset) + len(exp.branches) + 1 + (2 + len(_retrain_names(exp)) if pl else 0))
     write_text(out / "experiment.yaml", yaml.safe_dump(exp.__dict__, sort_keys=False))
     t0 = time.time()
     dataset = _stage_data(exp, out)

@@ -300,7 +300,11 @@ def detect(model, skeleton: np.ndarray, *, fps: float, config: DetectConfig | No
     starts = window_starts(t, w, s)
     probs = np.zeros((len(starts), len(scorer.classes)))
     valid = np.array([window_valid(skel[a:a + w]) for a in starts], bool)
-    for i in range(0, len(starts), cfg.batch_size):
+    from microgesture.progress import track
+
+    batches = range(0, len(starts), cfg.batch_size)
+    for i in track(batches, "detect", total=len(starts), unit="windows",
+                   weight=lambda i: min(cfg.batch_size, len(starts) - i)):
         sel = [j for j in range(i, min(i + cfg.batch_size, len(starts))) if valid[j]]
         if sel:
             probs[sel] = scorer([skel[starts[j]:starts[j] + w] for j in sel])

@@ -63,7 +63,8 @@ def _evaluate(probs: np.ndarray, labels: np.ndarray, weights: np.ndarray, object
     out = []
     chunks = range(0, len(weights), 64)
     if len(weights) > 512:  # the simplex grid: a bar (or one line) for the weight search; small calls stay silent
-        chunks = track(chunks, "fusion: weight search", total=len(weights), unit="weightings", weight=lambda s: 64)
+        chunks = track(chunks, "fusion: weight search", total=len(weights), unit="weightings",
+                       weight=lambda s: min(64, len(weights) - s))
     for s in chunks:
         fused = np.einsum("bm,mnk->bnk", weights[s : s + 64], probs)
         out.append(_scores(fused.argmax(axis=2), labels, probs.shape[2], objective))
