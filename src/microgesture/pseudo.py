@@ -145,6 +145,7 @@ def pseudo_label(
     ``predictions`` must cover exactly the clips of ``splits`` (joined by id; class lists must match). See the module
     docstring for the layout of the result. Emits a :class:`TransductiveWarning`. Returns ``out``.
     """
+    # one piece (64 lines): checks, selection, header and the writer's copy loop share the same local state
     ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
     preds = predictions if isinstance(predictions, Predictions) else load_predictions(predictions)
     splits = tuple(splits)

@@ -70,6 +70,20 @@ def write_study_report(exp, out: Path, summary: dict) -> tuple[Path, Path]:
         rows = ", ".join(f"{n}: w={w:.2f}" + (f", tau={taus[n]:.2f}" if n in taus else "") for n, w in weights.items())
         rep.add_text(f"Primary fusion `{rec['primary']}` chosen on val: {rows}.")
 
+    _primary_section(rep, fusion_dir, rec["primary"], summary, ds.classes, train_counts, fig)
+    _calibration_section(rep, summary, fig)
+    _pseudo_section(rep, summary, fig)
+    test_fused, _ = _primary_fused(fusion_dir, "test")
+    if test_fused is not None:
+        csv_path, zip_path = write_submission(test_fused, rdir / "submission.csv")
+        rep.section("Submission")
+        rep.add_text(f"`{csv_path.name}` (`Id,Target`, 0-based) and `{zip_path.name}` from the primary fusion.")
+    return rep.save(rdir)
+
+
+def _primary_section(rep: Report, fusion_dir: Path, primary: str, summary: dict, classes, train_counts,
+                     fig: Path) -> None:
+    """Confusion matrix and per-class F1 of the primary fusion, on test when it has labels, else val."""
     split = "test" if any("test" in r for r in summary["metrics"]["fusions"].values()) else "val"
     fused, _ = _primary_fused(fusion_dir, split)
     if fused is not None and (fused.labels >= 0).any():
@@ -77,11 +91,13 @@ def write_study_report(exp, out: Path, summary: dict) -> tuple[Path, Path]:
 
         r = classification_report(fused.logits, fused.labels, fused.classes)
         rep.section(f"Primary fusion on {split}")
-        rep.add_figure(plot_confusion(np.asarray(r["confusion"]), ds.classes, fig / "confusion.png",
-                                      title=f"fused ({rec['primary']}), {split}"), "row-normalised confusion matrix")
+        rep.add_figure(plot_confusion(np.asarray(r["confusion"]), classes, fig / "confusion.png",
+                                      title=f"fused ({primary}), {split}"), "row-normalised confusion matrix")
         rep.add_figure(plot_per_class_f1(r["per_class"], train_counts, fig / "per_class_f1.png"),
                        "per-class F1, head vs tail classes (ordered by training frequency)")
 
+
+def _calibration_section(rep: Report, summary: dict, fig: Path) -> None:
     # calibration of the first branch on val, before/after its fitted temperature
     fmeta = json.loads((Path(summary["fusion"]) / "fusion.json").read_text())
     first = next(iter(summary["runs"]))
@@ -95,6 +111,8 @@ def write_study_report(exp, out: Path, summary: dict) -> tuple[Path, Path]:
             rep.add_figure(plot_reliability(pv.logits, pv.labels, fig / "reliability.png", tau=tau),
                            f"branch {first} on val, before and after temperature {tau:.2f}")
 
+
+def _pseudo_section(rep: Report, summary: dict, fig: Path) -> None:
     if summary.get("pseudo_dataset"):
         pr = Path(summary["pseudo_dataset"]) / "pseudo_report.json"
         if pr.exists():
@@ -105,10 +123,3 @@ def write_study_report(exp, out: Path, summary: dict) -> tuple[Path, Path]:
             if agree is not None:
                 rep.add_text(f"{prj['selected']} test clips selected; agreement with the true labels "
                              f"{100 * agree:.1f}% (known only because the benchmark is synthetic).")
-
-    test_fused, _ = _primary_fused(fusion_dir, "test")
-    if test_fused is not None:
-        csv_path, zip_path = write_submission(test_fused, rdir / "submission.csv")
-        rep.section("Submission")
-        rep.add_text(f"`{csv_path.name}` (`Id,Target`, 0-based) and `{zip_path.name}` from the primary fusion.")
-    return rep.save(rdir)

@@ -51,10 +51,7 @@ def fuse_files(
     val, test = check_inputs(val, test)
     _refuse_test_as_val(val, test, tune_on_test)
     out = Path(out)
-    old = [p for p in (out / "metrics.json", out / "fusion.json") if p.exists()] + sorted(out.glob("fused_*.npz"))
-    if old and not overwrite:
-        raise FusionError(f"{old[0]}: exists (a finished result in {out}); pass --overwrite to replace it, or "
-                          f"choose another --out")
+    old = _earlier_result(out, overwrite)
     ref = val or test
     assert ref is not None
     nm = model_names(ref, names)
@@ -85,6 +82,15 @@ def fuse_files(
             log.warning("%s: %s", method, note)
     log.info("wrote %s: fused_<method>_<split>.npz, metrics.json, fusion.json", out)
     return metrics
+
+
+def _earlier_result(out: Path, overwrite: bool) -> list[Path]:
+    """The files of a result already in ``out``; an error unless ``overwrite``."""
+    old = [p for p in (out / "metrics.json", out / "fusion.json") if p.exists()] + sorted(out.glob("fused_*.npz"))
+    if old and not overwrite:
+        raise FusionError(f"{old[0]}: exists (a finished result in {out}); pass --overwrite to replace it, or "
+                          f"choose another --out")
+    return old
 
 
 def _refuse_test_as_val(val: list[Predictions] | None, test: list[Predictions] | None, allowed: bool) -> None:
