@@ -387,3 +387,36 @@ def test_evaluate_on_labels_the_checkpoint_cannot_hold(tiny, run, tmp_path, caps
     out = tmp_path / "e.npz"
     _refused(["evaluate", run, "-d", root, "--out", out], capsys, "label 9", "v5_0")
     assert not out.exists()
+
+
+# -- detection off its domain -----------------------------------------------------------------------------------------
+
+
+def test_domain_warning_signs():
+    from microgesture.detect.domain import UPPER_BODY, domain_warning
+
+    kp = np.zeros((50, 137, 3), np.float32)
+    kp[:, list(UPPER_BODY), 2] = 0.9
+    probs = np.tile([[0.9, 0.05, 0.05]], (10, 1))
+    assert domain_warning(kp, probs, np.ones(10, bool), level=0.5) is None
+    assert "no person in 70%" in domain_warning(kp, probs, np.arange(10) < 3, level=None)
+    few = kp.copy()
+    few[:, list(UPPER_BODY)[3:], 2] = 0  # 3 of 13 upper-body joints
+    assert "23% of the upper-body joints" in domain_warning(few, probs, None, level=None)
+    assert "window scores are low" in domain_warning(kp, probs * 0.5, None, level=0.6)
+
+
+def test_detect_on_footage_without_a_seated_person_says_so_once(run, tmp_path, capsys):
+    from microgesture.pose import PoseResult
+
+    kp = np.zeros((100, 137, 3), np.float32)
+    kp[:, 0, :] = (160, 40, 0.9)  # a head now and then, no upper body
+    kp[::3, 0, 2] = 0
+    src = PoseResult(keypoints=kp, fps=25.0, frame_size=(320, 180), backend="openpose-json").save(tmp_path / "s.npz")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(["detect", str(src), "-m", str(run), "-o", str(tmp_path / "ev.csv")])
+    err = capsys.readouterr().err
+    assert e.value.code == 0 and sum("training domain" in ln for ln in err.splitlines()) == 1, err
+    rec = json.loads((tmp_path / "ev.json").read_text())
+    assert "does not look like the training domain" in rec["domain_warning"]
