@@ -25,6 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure as _MplFigure
 from matplotlib.patches import Patch
 
+from microgesture.atomic import atomic_path, write_text
 from microgesture.metrics import expected_calibration_error, reliability_bins, softmax
 from microgesture.predictions import Predictions
 
@@ -167,9 +168,9 @@ class Report:
             md += [b.to_markdown(out) for b in s.blocks]
             body += [b.to_html(out, embed_images) for b in s.blocks]
         md_path, html_path = out / "report.md", out / "report.html"
-        md_path.write_text("\n\n".join(md) + "\n")
-        html_path.write_text(f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(self.title)}"
-                             f"</title><style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+        write_text(md_path, "\n\n".join(md) + "\n")
+        write_text(html_path, f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(self.title)}"
+                   f"</title><style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
         return md_path, html_path
 
 
@@ -223,9 +224,9 @@ def head_classes(train_counts: Sequence[int], share: float = 0.8) -> np.ndarray:
 # -- figures -----------------------------------------------------------------------------------------------------------
 def _save(fig: _MplFigure, path: str | os.PathLike) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
     return path
 
 
@@ -345,13 +346,12 @@ def write_submission(predictions: Predictions, path: str | os.PathLike) -> tuple
     """The MiGA challenge file: CSV ``Id,Target`` with rows like ``0054_0,25`` (0-based argmax class, in the
     predictions' clip order), and ``prediction.zip`` holding it, beside it. Returns (csv path, zip path)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     pred = predictions.logits.argmax(axis=1)
-    with open(path, "w", newline="") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["Id", "Target"])
         w.writerows(zip(predictions.clip_ids.tolist(), pred.tolist(), strict=True))
     zpath = path.with_name("prediction.zip")
-    with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    with atomic_path(zpath) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.write(path, arcname=path.name)
     return path, zpath

@@ -250,6 +250,21 @@ _FAR = 1e4  # across-coordinate of padded columns; exp(-1e8) == 0 in float32 and
 # device inside the step (large). Used by the heatmap-posec3d-* branches (microgesture.branches).
 
 
+def check_pose_input(where: str, layout: str, kind: str, flip_convention: str) -> None:
+    """The settings every heatmap input shares: a known layout, ``joint`` or ``limb`` volumes, a flip convention."""
+    get_layout(layout)
+    if kind not in ("joint", "limb"):
+        raise ValueError(f"{where}: kind must be 'joint' or 'limb', not {kind!r}")
+    if flip_convention not in ("pyskl", "pixel"):
+        raise ValueError(f"{where}: flip_convention must be 'pyskl' or 'pixel', not {flip_convention!r}")
+
+
+def heatmap_channels(layout: str, kind: str) -> int:
+    """Channels of a volume: one per joint of ``layout`` (``joint``) or one per edge (``limb``)."""
+    lay = get_layout(layout)
+    return lay.num_joints if kind == "joint" else lay.num_edges
+
+
 @dataclass(frozen=True, kw_only=True)
 class HeatmapInputConfig:
     """Settings of the PoseC3D heatmap input; defaults as PoseC3D (shared/REFERENCE.md "Branches").
@@ -278,18 +293,13 @@ class HeatmapInputConfig:
     flip_convention: str = "pyskl"
 
     def __post_init__(self) -> None:
-        get_layout(self.layout)
-        if self.kind not in ("joint", "limb"):
-            raise ValueError(f"heatmap input: kind must be 'joint' or 'limb', not {self.kind!r}")
-        if self.flip_convention not in ("pyskl", "pixel"):
-            raise ValueError(f"heatmap input: flip_convention must be 'pyskl' or 'pixel', not {self.flip_convention!r}")
+        check_pose_input("heatmap input", self.layout, self.kind, self.flip_convention)
         if not (0 < self.size and 0 < self.resize and self.clip_len > 0 and self.num_test_clips > 0):
             raise ValueError("heatmap input: size, resize, clip_len and num_test_clips must be positive")
 
     @property
     def channels(self) -> int:
-        lay = get_layout(self.layout)
-        return lay.num_joints if self.kind == "joint" else lay.num_edges
+        return heatmap_channels(self.layout, self.kind)
 
     @property
     def num_views(self) -> int:

@@ -21,7 +21,7 @@ import torch
 
 from microgesture.data.format import Clip, Dataset
 from microgesture.inputs.geometry import Box, GeometryConfig, View, clip_box, train_view
-from microgesture.inputs.heatmaps import render_heatmaps
+from microgesture.inputs.heatmaps import check_pose_input, heatmap_channels, render_heatmaps
 from microgesture.inputs.rgb import RGBInputConfig, RGBPipeline
 from microgesture.inputs.skeleton import uniform_indices, view_indices
 from microgesture.layouts import get_layout, selection
@@ -65,19 +65,14 @@ class RGBPoseInputConfig:
     antialias: bool = True
 
     def __post_init__(self) -> None:
-        get_layout(self.layout)
-        if self.kind not in ("joint", "limb"):
-            raise ValueError(f"rgbpose input: kind must be 'joint' or 'limb', not {self.kind!r}")
-        if self.flip_convention not in ("pyskl", "pixel"):
-            raise ValueError(f"rgbpose input: flip_convention must be 'pyskl' or 'pixel', not {self.flip_convention!r}")
+        check_pose_input("rgbpose input", self.layout, self.kind, self.flip_convention)
         if min(self.clip_len, self.pose_clip_len, self.num_test_clips) < 1 or self.pose_size < 1:
             raise ValueError("rgbpose input: clip_len, pose_clip_len, num_test_clips and size * pose_scale must be "
                              "positive")
 
     @property
     def channels(self) -> int:
-        lay = get_layout(self.layout)
-        return lay.num_joints if self.kind == "joint" else lay.num_edges
+        return heatmap_channels(self.layout, self.kind)
 
     @property
     def pose_size(self) -> int:
