@@ -420,3 +420,13 @@ def test_detect_on_footage_without_a_seated_person_says_so_once(run, tmp_path, c
     assert e.value.code == 0 and sum("training domain" in ln for ln in err.splitlines()) == 1, err
     rec = json.loads((tmp_path / "ev.json").read_text())
     assert "does not look like the training domain" in rec["domain_warning"]
+
+
+def test_a_run_that_fails_before_its_first_checkpoint_leaves_nothing(tiny, tmp_path, capsys):
+    root = _with_videos(_copy(tiny, tmp_path / "ds"))
+    for c in Dataset.open(root).clips:
+        _corrupt_middle(root / c.video_path)
+    out = tmp_path / "run"  # --no-check: the corruption is met mid-epoch
+    _refused(["train", "-d", root, "-b", "rgb-r2plus1d", "-o", out, "--no-check", "--set", "model.pretrained=",
+              "--set", "train.batch_size=2", "--set", "train.epochs=1"], capsys, ".mp4", "decoding failed")
+    assert not out.exists()

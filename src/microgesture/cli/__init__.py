@@ -39,7 +39,10 @@ def user_message(e: BaseException) -> str | None:
         msg = str(e)
     else:
         return None
-    return "; ".join(line.strip() for line in msg.splitlines() if line.strip())
+    lines = [line.strip() for line in msg.splitlines() if line.strip()]
+    if "Original Traceback (most recent call last):" in lines:  # re-raised by a DataLoader worker: the last line
+        return lines[-1].split(f"{type(e).__name__}: ", 1)[-1]
+    return "; ".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:

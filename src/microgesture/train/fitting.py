@@ -83,10 +83,7 @@ def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = 
         read_checkpoint(checkpoint_path(cfg.init_from))
     if check:  # every video this branch reads decodes: a corrupt file is named now, not mid-epoch
         probe_videos(ds, cfg, [c for s in ds.splits() for c in ds.split(s)])
-    resumed = prepare_run_dir(out, cfg, ds, resume=resume, overwrite=overwrite)  # the first write to ``out``
     counts = np.bincount([c.label for c in train_clips], minlength=len(ds.classes)).tolist()
-    cfg.save(out / "config.yaml")
-    write_text(out / "env.json", json.dumps(_env(), indent=2) + "\n")
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     module = _build_module(cfg, ds, counts, out)
@@ -94,6 +91,10 @@ def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = 
         else None
     train_dl = make_loader(ds, train_clips, module.pipeline, train=True, cfg=cfg, weights=weights)
     val_dl = make_loader(ds, val_clips, module.pipeline, train=False, cfg=cfg) if val_clips else None
+    # the first write to ``out``, once the model and the loaders are built (a failure before leaves no run behind)
+    resumed = prepare_run_dir(out, cfg, ds, resume=resume, overwrite=overwrite)
+    cfg.save(out / "config.yaml")
+    write_text(out / "env.json", json.dumps(_env(), indent=2) + "\n")
     ckpt_dir = out / "checkpoints"
     passes = [s for s in ds.splits() if s != "train" or cfg.train.predict_train]  # predict_all's, after training
     clock = _clock(cfg, module, bars=progress, val_clips=len(val_clips), passes=[len(ds.split(s)) for s in passes])
@@ -163,6 +164,7 @@ def _trainer(cfg: RunConfig, out: Path, *, ckpt_dir: Path, has_val: bool, steps_
 
     from microgesture.ddp import SetEpoch, check_accelerator
     from microgesture.loggers import make_loggers
+    from microgesture.train.rundir import DiscardUnstarted
 
     check_accelerator(cfg.train.accelerator)
     # SetEpoch: under DDP the epoch must reach EpochSampler through Lightning's wrapper (microgesture.ddp)
@@ -170,6 +172,7 @@ def _trainer(cfg: RunConfig, out: Path, *, ckpt_dir: Path, has_val: bool, steps_
     # val top-1; no version counter, so a file is replaced, never joined by a best-v1.ckpt
     callbacks: list = [ModelCheckpoint(dirpath=ckpt_dir, filename="last", monitor=None, save_top_k=1,
                                        save_on_train_epoch_end=True, enable_version_counter=False), SetEpoch(), clock]
+    callbacks.append(DiscardUnstarted(out))  # a failure before the first checkpoint leaves no half run
     if has_val:
         callbacks.insert(0, ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/top1", mode="max",
                                             save_top_k=1, enable_version_counter=False))

@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 import yaml
+from lightning.pytorch.callbacks import Callback
 
 from microgesture.atomic import atomic_path, write_json
 from microgesture.config import RunConfig
@@ -26,7 +27,7 @@ from microgesture.data.format import Clip, Dataset
 from microgesture.train.resolve import TrainingError
 
 __all__ = ["RunExistsError", "RUN_MARKERS", "prepare_run_dir", "probe_videos", "keep_log_history",
-           "merge_log_history"]
+           "merge_log_history", "DiscardUnstarted"]
 
 log = logging.getLogger(__name__)
 
@@ -194,3 +195,29 @@ def _write_rows(p: Path, rows: list[dict]) -> None:
         w = csv.DictWriter(fh, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
+
+
+# -- a run that fails before its first checkpoint ---------------------------------------------------------------------
+
+_RUN_FILES = ("config.yaml", "env.json", RUN_FILE, "skipped_clips.jsonl")
+_RUN_DIRS = ("checkpoints", "logs", "tb", "mlruns")
+
+
+class DiscardUnstarted(Callback):
+    """A run that fails (or is interrupted) before its first checkpoint has nothing to resume: its files are removed,
+    so the next ``train -o`` is not refused for a run that never was. Files the run did not write (a study's
+    ``stage.pending.json``) stay, and so does a directory that holds them."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+
+    def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
+        if not trainer.is_global_zero or any((self.out / "checkpoints").glob("*.ckpt")):
+            return
+        for name in _RUN_FILES:
+            (self.out / name).unlink(missing_ok=True)
+        for name in _RUN_DIRS:
+            shutil.rmtree(self.out / name, ignore_errors=True)
+        if self.out.is_dir() and not any(self.out.iterdir()):
+            self.out.rmdir()
+        log.info("%s: removed the run, which failed before its first checkpoint", self.out)
