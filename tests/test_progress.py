@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import sys
 
@@ -144,8 +145,11 @@ def test_train_and_predict_show_progress_and_the_estimate(tmp_path):
     (tmp_path / "tiny.yaml").write_text(TINY_JOINT)
     # stderr is a pipe here: quiet automatically, one line per stage and no bar redraws
     r = _cli("train", "-d", str(ds), "-b", "joint-dstcnn", "-c", str(tmp_path / "tiny.yaml"), "-o",
-             str(tmp_path / "run"), "--logger", "csv")
+             str(tmp_path / "run"))
     assert r.returncode == 0, r.stderr
+    assert (tmp_path / "run" / "logs" / "metrics.csv").is_file()
+    if importlib.util.find_spec("tensorboard") is not None:  # the default logger when installed (make install)
+        assert list((tmp_path / "run" / "tb").glob("events.out.tfevents.*"))
     err = r.stderr.splitlines()
     assert "\r" not in r.stderr and "━" not in r.stderr  # no bars in a log
     starts = [x for x in err if x.startswith("INFO train: joint-dstcnn, 2 epoch(s) x 3 steps of 4 clips on cpu")]
@@ -175,3 +179,13 @@ def test_missing_logger_package_is_one_line_exit_2(tmp_path):
     assert not (tmp_path / "run").exists()
     r = _cli("train", "-d", str(ds), "-o", str(tmp_path / "run"), "-b", "joint-stgcn", "--size", "cpu")
     assert r.returncode == 2 and "no CPU-sized variant" in r.stderr, r.stderr
+
+
+def test_study_stages_are_numbered():
+    from microgesture.progress import begin_stages, stage
+
+    assert stage("fusion") == "fusion"  # outside a study
+    begin_stages(3)
+    assert [stage(n) for n in ("data", "branches/joint", "fusion")] == [
+        "[1/3, 2 left] data", "[2/3, 1 left] branches/joint", "[3/3, 0 left] fusion"]
+    begin_stages(0)

@@ -35,6 +35,7 @@ from microgesture.data.report import REPORT_FILE, ImportReport
 from microgesture.data.sanitise import PERSON_RULE, SanitiseCounts, SanitisePolicy, sanitise
 from microgesture.data.splits import SplitSpec, parse_split, subject_split
 from microgesture.data.video import VideoError, probe_video
+from microgesture.progress import track
 
 __all__ = ["RawDataError", "Skipped", "ImportReport", "import_imigue", "import_list", "read_skeleton_table",
            "read_openpose_json_dir", "split_from_name", "REPORT_FILE", "SanitisePolicy"]
@@ -135,7 +136,7 @@ def import_imigue(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, spl
     total = SanitiseCounts()
     with DatasetWriter(out, header, overwrite=overwrite) as w:
         todo: dict[str, list[Clip]] = defaultdict(list)
-        for e in entries:
+        for e in track(entries, "import: labels and skeletons", unit="videos"):
             note(f"{e.vid}: reading labels and skeletons")
             listed -= {f"{e.vid}_{r.k}" for r in e.rows}
             ok = _assign(e, clip_split, video_split, probes, any_video, bad, report)
@@ -151,7 +152,7 @@ def import_imigue(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, spl
         bad += [Skipped(c, clip_split[c][1], f"clip {c} is listed but no label row defines it") for c in sorted(listed)]
         if bad and not skip_bad:
             raise fail(bad, str(raw))
-        for vid, clips in todo.items():
+        for vid, clips in track(todo.items(), "import: videos", unit="videos"):
             e = next(x for x in entries if x.vid == vid)
             if e.video is None or vid not in probes:
                 continue
