@@ -300,6 +300,8 @@ def run_extraction(root: str | os.PathLike, modality: str, config: Any = None, r
     for cid, err in rep.failed.items():
         log(f"{tag}: FAILED {cid}: {err}")
 
+    from microgesture.progress import format_seconds
+
     t0 = time.perf_counter()
     every = max(1, len(jobs) // 20)
 
@@ -313,7 +315,8 @@ def run_extraction(root: str | os.PathLike, modality: str, config: Any = None, r
             log(f"{tag}: FAILED {cid}: {err}")
         if k % every == 0 or k == len(jobs):
             dt = time.perf_counter() - t0
-            log(f"{tag}: {k}/{len(jobs)} clips, {rep.frames / max(dt, 1e-9):.1f} frames/s, {len(rep.failed)} failed")
+            log(f"{tag}: {k}/{len(jobs)} clips, {rep.frames / max(dt, 1e-9):.1f} frames/s, {len(rep.failed)} failed, "
+                f"eta {format_seconds(dt / k * (len(jobs) - k))}")
 
     if jobs and run.workers == 1:
         try:
