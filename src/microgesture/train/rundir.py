@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -63,6 +64,12 @@ def _norm(v):
     return [_norm(x) for x in v] if isinstance(v, list | tuple) else v
 
 
+def global_zero() -> bool:
+    """Whether this is the first process of a (possibly distributed) run: the others are launched with a rank in
+    their environment (torchrun: RANK; Lightning's ddp launcher: LOCAL_RANK, NODE_RANK)."""
+    return all(int(os.environ.get(k) or 0) == 0 for k in ("RANK", "LOCAL_RANK", "NODE_RANK"))
+
+
 def prepare_run_dir(out: Path, cfg: RunConfig, ds: Dataset, *, resume: bool, overwrite: bool) -> bool:
     """Check ``out`` against ``--resume``/``--overwrite`` and make it ready; returns whether a checkpoint is resumed.
 
@@ -70,6 +77,9 @@ def prepare_run_dir(out: Path, cfg: RunConfig, ds: Dataset, *, resume: bool, ove
     """
     from microgesture.fingerprint import dataset_fingerprint
 
+    if not global_zero():  # DDP's other processes run fit too, after rank 0 has prepared the directory
+        out.mkdir(parents=True, exist_ok=True)
+        return resume and (out / "checkpoints" / "last.ckpt").is_file()
     is_run = out.is_dir() and any((out / m).exists() for m in RUN_MARKERS)
     fp = dataset_fingerprint(ds.root)
     if is_run and resume:
@@ -102,23 +112,27 @@ def prepare_run_dir(out: Path, cfg: RunConfig, ds: Dataset, *, resume: bool, ove
 _verified: dict[tuple[str, int, int], int] = {}  # (path, size, mtime_ns) -> frames, for the studies' many branches
 
 
-def video_column(cfg: RunConfig) -> str | None:
-    """The clips.csv column of the videos the branch reads, or None for a branch without videos."""
+def video_column(cfg: RunConfig) -> tuple[str | None, bool]:
+    """The clips.csv column of the videos the branch reads (None for a branch without videos), and whether its input
+    skips unreadable train clips (``input.on_error: skip``)."""
     from microgesture.branches import get_branch
 
     b = get_branch(cfg.branch)
-    col = getattr(b.input_config(cfg.input), "video_column", None)
-    return col or ("video_path" if "rgb" in b.modality else None)
+    icfg = b.input_config(cfg.input)
+    col = getattr(icfg, "video_column", None)
+    return col or ("video_path" if "rgb" in b.modality else None), getattr(icfg, "on_error", "error") == "skip"
 
 
 def probe_videos(ds: Dataset, cfg: RunConfig, clips: list[Clip]) -> int:
-    """Decode every video ``clips`` need for this branch; raise a one-line TrainingError naming the first bad file.
+    """Decode every video ``clips`` need for this branch; raise a one-line VideoError naming the first bad file and
+    its clip. Under ``input.on_error: skip`` a bad file that only train clips use is a warning (the pipeline skips
+    those clips); val and test clips must be predicted, so theirs still fail.
 
     Returns the number of files checked. Results are remembered per (path, size, mtime) within the process.
     """
     from microgesture.data.video import VideoError, verify_video
 
-    col = video_column(cfg)
+    col, skip = video_column(cfg)
     if col is None:
         return 0
     files: dict[Path, list[Clip]] = {}
@@ -130,6 +144,7 @@ def probe_videos(ds: Dataset, cfg: RunConfig, clips: list[Clip]) -> int:
                                 f"reads it{hint}")
         files.setdefault(ds.root / rel, []).append(c)
     bad: list[str] = []
+    skipped: list[str] = []
     for p, cs in files.items():
         try:
             st = p.stat()
@@ -137,21 +152,21 @@ def probe_videos(ds: Dataset, cfg: RunConfig, clips: list[Clip]) -> int:
             if key not in _verified:
                 _verified[key] = verify_video(p)
             n = _verified[key]
-        except FileNotFoundError:
-            bad.append(f"{p}: video not found (clip {cs[0].clip_id})")
-            continue
-        except VideoError as e:
-            bad.append(f"{e} (clip {cs[0].clip_id})")
-            continue
-        short = [c for c in cs if col == "video_path" and c.video_start + c.num_frames > n]
-        if short:
-            c = short[0]
-            bad.append(f"{p}: has {n} frames; clip {c.clip_id} needs frames {c.video_start}.."
-                       f"{c.video_start + c.num_frames - 1}")
+            short = [c for c in cs if col == "video_path" and c.video_start + c.num_frames > n]
+            if short:
+                c = short[0]
+                raise VideoError(f"{p}: has {n} frames; clip {c.clip_id} needs frames {c.video_start}.."
+                                 f"{c.video_start + c.num_frames - 1}")
+        except (FileNotFoundError, VideoError) as e:
+            msg = f"{p}: video not found" if isinstance(e, FileNotFoundError) else str(e)
+            msg += "" if "clip " in msg else f" (clip {cs[0].clip_id})"
+            (skipped if skip and all(c.split == "train" for c in cs) else bad).append(msg)
+    if skipped:
+        log.warning("on_error=skip: %d unreadable train video(s) will be skipped, first %s", len(skipped), skipped[0])
     if bad:
         more = f" (+{len(bad) - 1} more bad videos; `microgesture data check {ds.root} --decode` lists them)" \
             if len(bad) > 1 else ""
-        raise TrainingError(f"{bad[0]}{more}")
+        raise VideoError(f"{bad[0]}{more}")
     return len(files)
 
 
@@ -165,7 +180,7 @@ def keep_log_history(out: Path) -> None:
     a killed resume leaves for the next one)."""
     logs = out / "logs"
     cur, hist = logs / "metrics.csv", logs / _HISTORY
-    if cur.is_file():
+    if global_zero() and cur.is_file():
         if hist.is_file():
             _write_rows(hist, _read_rows(hist) + _read_rows(cur))
             cur.unlink()
@@ -177,7 +192,7 @@ def merge_log_history(out: Path) -> None:
     """After the run (finished or failed): ``logs/metrics.csv`` = the earlier rows, then this run's."""
     logs = out / "logs"
     cur, hist = logs / "metrics.csv", logs / _HISTORY
-    if not hist.is_file():
+    if not global_zero() or not hist.is_file():
         return
     rows = _read_rows(hist) + (_read_rows(cur) if cur.is_file() else [])
     _write_rows(cur, rows)
