@@ -14,6 +14,7 @@ in quiet mode (:func:`microgesture.progress.quiet`) only the estimate and one li
 from __future__ import annotations
 
 import logging
+import math
 import platform
 import time
 from collections.abc import Callable
@@ -88,6 +89,8 @@ class RunClock(Callback):
         self._val_marks: list[tuple[float, int]] = []
         silence_third_party()  # before the Trainer exists: its device lines come from its constructor
         self.step_times: list[float] = []
+        self.epoch_walls: list[float] = []  # seconds from each epoch's start to its last training step
+        self._epoch_t0, self._epoch_steps = 0.0, 0
         self.clip_s: float | None = None
         self.announced: float | None = None
         self._bar: Progress | None = None
@@ -95,9 +98,12 @@ class RunClock(Callback):
 
     # -- the estimate ------------------------------------------------------------------------------------------
     def estimate(self, trainer) -> Estimate:
-        ts = self.step_times[1:] if len(self.step_times) > 1 else self.step_times
-        step_s = sorted(ts)[len(ts) // 2] if ts else 0.0  # the median: a slow first batch or a GC pause do not count
         spe = int(trainer.num_training_batches)
+        if self.epoch_walls:  # a whole epoch, its first batch's wait for the loader included
+            step_s = self.epoch_walls[-1] / max(1, spe)
+        else:  # the mean of the first steps, less the run's very first (start-up)
+            ts = self.step_times[1:] if len(self.step_times) > 1 else self.step_times
+            step_s = sum(ts) / len(ts) if ts else 0.0
         epoch, in_epoch = trainer.current_epoch, trainer.fit_loop.epoch_loop.batch_progress.current.completed
         steps_left = max(0, (trainer.max_epochs - epoch) * spe - in_epoch)
         first = epoch + 1 if in_epoch >= spe else epoch  # at an epoch's end its validation has run
@@ -111,7 +117,7 @@ class RunClock(Callback):
 
     def _announce(self, trainer, pl_module, *, updated: bool) -> None:
         e = self.estimate(trainer)
-        epochs = trainer.max_epochs - trainer.current_epoch
+        epochs = math.ceil(e.steps_left / max(1, int(trainer.num_training_batches)))
         how = "measured" if e.clip_measured else "guessed from the training step"
         line = (f"{'updated estimate' if updated else 'estimate'}: this run takes ~{format_seconds(e.total_s)} more "
                 f"on this machine ({_device(pl_module)}): {epochs} epoch(s) x {trainer.num_training_batches} steps at "
@@ -146,7 +152,8 @@ class RunClock(Callback):
         self._epoch_task = self._bar.add_task("epoch", total=int(trainer.num_training_batches), info="")
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
-        self._last = time.perf_counter()
+        self._last = self._epoch_t0 = time.perf_counter()
+        self._epoch_steps = 0
         if self._bar is not None:
             self._bar.reset(self._epoch_task, total=int(trainer.num_training_batches),
                             description=f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}", info="")
@@ -155,6 +162,9 @@ class RunClock(Callback):
         now = time.perf_counter()
         self.step_times.append(now - self._last)
         self._last = now
+        self._epoch_steps += 1
+        if self._epoch_steps == trainer.num_training_batches:
+            self.epoch_walls.append(now - self._epoch_t0)
         n = len(self.step_times)
         if self.announced is None and trainer.is_global_zero and (
                 n >= self.first_steps + 1 or n >= trainer.num_training_batches * trainer.max_epochs
