@@ -183,7 +183,11 @@ def test_cli_fuse_writes_predictions_metrics_and_choices(tmp_path, rng, capsys):
     assert record["primary"] == "temperature" and set(record["methods"]["temperature"]["taus"]) == {"joint", "limb"}
     fused = load_predictions(out / "fused_temperature_test.npz")
     assert sorted(fused.clip_ids) == sorted(load_predictions(paths["test", "joint"]).clip_ids)
-    assert "stacking" in capsys.readouterr().err  # the optimistic-val note is printed
+    assert "stacking" in capsys.readouterr().err  # the optimistic-val note is logged, on stderr
+    import logging
+
+    # the CLI's log handler lives as long as the command: a later library log line in this process is not printed
+    assert not any(getattr(h, "_microgesture", False) for h in logging.getLogger().handlers)
 
     bad = save_predictions(tmp_path / "short.npz", _pred(rng, y[:-1], 1.0, "limb"))
     assert _cli(["fuse", "--val", str(paths["val", "joint"]), str(bad), "--method", "mean", "--out", str(out)]) == 2

@@ -13,7 +13,7 @@ import sys
 
 from rich.markup import escape
 
-from microgesture.cli.common import UserError, app, console, data_app, setup_logging
+from microgesture.cli.common import UserError, app, console, data_app
 
 # Importing a command module registers its commands; this order is the order of ``microgesture --help``.
 for _name in ("info", "fuse", "train", "extract", "data", "run", "detect", "predict", "export"):
@@ -47,7 +47,6 @@ def user_message(e: BaseException) -> str | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command line (the ``microgesture`` entry point)."""
-    setup_logging()
     try:
         # standalone mode: click/typer handle usage errors and --help themselves.
         app(args=argv, prog_name="microgesture")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -71,29 +72,40 @@ class _Stderr:
         sys.stderr.flush()
 
 
-def setup_logging(level: int = logging.INFO) -> None:
+def setup_logging(level: int = logging.INFO) -> Callable[[], None]:
     """Show the library's log records (``microgesture.*``, INFO and up) and others' warnings on the stderr console.
 
-    Installed once per process on the root logger, so pytest's caplog and other handlers keep working.
+    Installed on the root logger (so pytest's caplog and other handlers keep working), once however often it is
+    called; returns the function that removes it again (a no-op when it was there already), which the app calls when
+    a command ends, so a process that runs commands in-process (tests, notebooks) does not keep printing logs.
     """
     root = logging.getLogger()
-    if not any(getattr(h, "_microgesture", False) for h in root.handlers):
-        if console.is_terminal:
-            handler: logging.Handler = RichHandler(console=console, show_time=False, show_path=False, markup=False,
-                                                   rich_tracebacks=False, keywords=[])
-            handler.setFormatter(logging.Formatter("%(message)s"))
-        else:  # logs and CI: one unwrapped line per record
-            handler = logging.StreamHandler(_Stderr())
-            handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-        handler._microgesture = True
-        root.addHandler(handler)
-        if root.level > logging.WARNING or root.level == logging.NOTSET:
-            root.setLevel(logging.WARNING)
     logging.getLogger("microgesture").setLevel(level)
+    if any(getattr(h, "_microgesture", False) for h in root.handlers):
+        return lambda: None
+    old_level = root.level
+    if console.is_terminal:
+        handler: logging.Handler = RichHandler(console=console, show_time=False, show_path=False, markup=False,
+                                               rich_tracebacks=False, keywords=[])
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:  # logs and CI: one unwrapped line per record
+        handler = logging.StreamHandler(_Stderr())
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler._microgesture = True
+    root.addHandler(handler)
+    if root.level > logging.WARNING or root.level == logging.NOTSET:
+        root.setLevel(logging.WARNING)
+
+    def remove() -> None:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+
+    return remove
 
 
 @app.callback()
 def _setup(
+    ctx: typer.Context,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars: one line per stage (automatic when "
                                                             "stderr is not a terminal)"),
     verbose: bool = typer.Option(False, "--verbose", help="keep other libraries' log lines (Lightning, TF-Lite)"),
@@ -103,4 +115,4 @@ def _setup(
 
     set_mode(quiet_=True if quiet else None, verbose_=verbose)
     silence_third_party()
-    setup_logging()
+    ctx.call_on_close(setup_logging())  # the handler lives as long as the command
