@@ -344,6 +344,14 @@ def run_experiment(exp: ExperimentConfig, *, out: str | Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     pl = (exp.pseudo_label or {}).get("enabled")  # stages: data (synth), branches, fusion, [pseudo, retrain, fusion]
     begin_stages(("synth" in exp.dataset) + len(exp.branches) + 1 + (2 + len(_retrain_names(exp)) if pl else 0))
+    try:
+        return _run_stages(exp, out)
+    finally:
+        begin_stages(0)  # the stage numbers belong to this study: a later one, or a lone command, starts afresh
+
+
+def _run_stages(exp: ExperimentConfig, out: Path) -> dict:
+    """data -> branches -> fusion [-> pseudo-labels -> retrain -> fusion] -> report; the summary dict."""
     write_text(out / "experiment.yaml", yaml.safe_dump(exp.__dict__, sort_keys=False))
     t0 = time.time()
     dataset = _stage_data(exp, out)
