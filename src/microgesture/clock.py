@@ -3,7 +3,7 @@
 After the first few training steps it logs one estimate of the whole run on this machine: the remaining epochs at
 the measured time per step, the validation passes and the prediction passes that follow training (every predicted
 split, test views included) at a time per clip measured on the first validation, or guessed from the training step
-until then. After the first epoch the estimate is logged again if it moved by more than a third. When ``advice``
+until then. After the second epoch the estimate is logged again if it moved by more than a third. When ``advice``
 returns a line for the estimate (a GPU recipe on a CPU: :func:`microgesture.sizes.cpu_advice`), the estimate is one
 warning line that carries it.
 
@@ -164,7 +164,11 @@ class RunClock(Callback):
         self._last = now
         self._epoch_steps += 1
         if self._epoch_steps == trainer.num_training_batches:
-            self.epoch_walls.append(now - self._epoch_t0)
+            wall = now - self._epoch_t0
+            if not self.epoch_walls and self._epoch_steps > 1:  # the run's first step (start-up, GPU warm-up) as a
+                rest = self.step_times[-self._epoch_steps + 1:]  # typical step: once per run, not per epoch
+                wall -= self.step_times[-self._epoch_steps] - sum(rest) / len(rest)
+            self.epoch_walls.append(wall)
         n = len(self.step_times)
         if self.announced is None and trainer.is_global_zero and (
                 n >= self.first_steps + 1 or n >= trainer.num_training_batches * trainer.max_epochs
@@ -198,8 +202,9 @@ class RunClock(Callback):
         self._last = time.perf_counter()  # validation time is not a training step's
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
-        if trainer.current_epoch == 0 and self.announced is not None and trainer.is_global_zero:
-            # the first validation ran before this hook: its measured cost per clip is in this update
+        # after the second epoch (the first when there are only two): a whole epoch and a validation have been timed
+        if trainer.current_epoch == min(1, trainer.max_epochs - 2) and self.announced is not None and \
+                trainer.is_global_zero:
             e = self.estimate(trainer)
             if e.total_s > 0 and abs(e.total_s - self.announced) > self.announced / 3:
                 self._announce(trainer, pl_module, updated=True)
