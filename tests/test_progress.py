@@ -189,3 +189,21 @@ def test_study_stages_are_numbered():
     assert [stage(n) for n in ("data", "branches/joint", "fusion")] == [
         "[1/3, 2 left] data", "[2/3, 1 left] branches/joint", "[3/3, 0 left] fusion"]
     begin_stages(0)
+
+
+def test_third_party_noise_is_silenced_unless_kept(monkeypatch):
+    import warnings
+
+    from microgesture.progress import silence_third_party
+
+    for var in ("TF_CPP_MIN_LOG_LEVEL", "GLOG_minloglevel", "ABSL_MIN_LOG_LEVEL"):
+        monkeypatch.delenv(var, raising=False)
+    import lightning.pytorch  # noqa: F401 - importing it sets its loggers to INFO: silencing comes after
+
+    lg = logging.getLogger("lightning.pytorch")
+    monkeypatch.setattr(lg, "level", logging.INFO)
+    with warnings.catch_warnings():
+        silence_third_party(keep=True)
+        assert lg.level == logging.INFO and "TF_CPP_MIN_LOG_LEVEL" not in __import__("os").environ
+        silence_third_party(keep=False)
+        assert lg.level == logging.WARNING and __import__("os").environ["TF_CPP_MIN_LOG_LEVEL"] == "3"

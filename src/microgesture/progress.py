@@ -121,19 +121,20 @@ def silence_third_party(*, keep: bool | None = None) -> None:
     TensorFlow-Lite / absl / glog lines of child processes (MediaPipe reads these variables at start-up)."""
     if verbose() if keep is None else keep:
         return
+    # Lightning sets its loggers to INFO when it is imported, so this runs again once it is (RunClock calls it); it is
+    # not imported here, to keep torch out of commands that do not need it.
     for name in ("lightning.pytorch", "lightning.fabric", "lightning", "pytorch_lightning"):
         logging.getLogger(name).setLevel(logging.WARNING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
-    try:
-        from lightning.fabric.utilities.warnings import PossibleUserWarning
-    except ImportError:  # the dataset side runs without torch / Lightning
-        return
-    warnings.filterwarnings("ignore", category=PossibleUserWarning)
     # Lightning's advice to use `litlogger` / `litmodels`, printed on every fit
     warnings.filterwarnings("ignore", message=r".*(litlogger|litmodels|LitLogger).*")
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")  # Lightning vs new torch
+    if "lightning.fabric" in sys.modules:
+        from lightning.fabric.utilities.warnings import PossibleUserWarning
+
+        warnings.filterwarnings("ignore", category=PossibleUserWarning)
 
 
 # Lines of MediaPipe's TF-Lite and absl/glog logging; absl's C++ log writes them before any flag or variable is read,
