@@ -9,6 +9,7 @@ branch's recipe and the user's config file. docs/cost.md lists their cost and ac
 from __future__ import annotations
 
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -69,20 +70,25 @@ def is_cpu_sized(cfg: Any) -> bool:
     return all(_matches(d.get(k) or {}, sizes.get(k) or {}) for k in ("input", "model"))
 
 
-def cpu_advice(cfg: Any, *, on_gpu: bool):
+@dataclass(frozen=True)
+class _CpuAdvice:
+    # A module-level callable, not a closure: the clock holding it travels to DDP's spawned processes by pickle.
+    branch: str
+    has_variant: bool
+
+    def __call__(self, total_s: float) -> str | None:
+        if self.has_variant:
+            return (f"{self.branch}'s recipe is sized for GPUs; on a CPU, `--size cpu` trains its CPU-sized variant "
+                    f"(the demo's sizes in configs/demo.yaml; cost and accuracy in docs/cost.md)")
+        if total_s > LONG_RUN_S:
+            return (f"{self.branch} has no CPU-sized variant; on a CPU, cut the run with --set train.epochs=N or "
+                    f"train a branch that has one (--size cpu: {', '.join(sorted(cpu_sizes()))})")
+        return None
+
+
+def cpu_advice(cfg: Any, *, on_gpu: bool) -> _CpuAdvice | None:
     """``advice(estimated_seconds)`` for :class:`microgesture.clock.RunClock`: a line saying that the recipe is sized
     for GPUs and how to make the run smaller, or None (on a GPU, or already CPU-sized)."""
     if on_gpu or is_cpu_sized(cfg):
         return None
-    has_variant = cfg.branch in cpu_sizes()
-
-    def advice(total_s: float) -> str | None:
-        if has_variant:
-            return (f"{cfg.branch}'s recipe is sized for GPUs; on a CPU, `--size cpu` trains its CPU-sized variant "
-                    f"(the demo's sizes in configs/demo.yaml; cost and accuracy in docs/cost.md)")
-        if total_s > LONG_RUN_S:
-            return (f"{cfg.branch} has no CPU-sized variant; on a CPU, cut the run with --set train.epochs=N or "
-                    f"train a branch that has one (--size cpu: {', '.join(sorted(cpu_sizes()))})")
-        return None
-
-    return advice
+    return _CpuAdvice(branch=cfg.branch, has_variant=cfg.branch in cpu_sizes())
