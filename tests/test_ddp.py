@@ -129,8 +129,8 @@ def test_ddp_two_processes(tiny_dataset, tmp_path, monkeypatch):
     # only rank 0 wrote run files: one logger version, one best and one last checkpoint, no per-rank copies
     run = tmp_path / "ddp"
     assert sorted(x.name for x in (run / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
-    assert sorted(x.name for x in run.iterdir() if x.is_file()) == ["config.yaml", "env.json", "metrics.json", "model.ckpt",
-                                                                      "preds_test.npz", "preds_val.npz", "run.json"]
+    files = ["config.yaml", "env.json", "metrics.json", "model.ckpt", "preds_test.npz", "preds_val.npz", "run.json"]
+    assert sorted(x.name for x in run.iterdir() if x.is_file()) == files
     assert sorted(x.name for x in (run / "logs").iterdir()) == ["metrics.csv"]
 
     single, _ = _fit(tiny_dataset, tmp_path / "one", tmp_path / "r1", monkeypatch, ddp=False)

@@ -219,3 +219,13 @@ def test_mm_gesture_chain_runs_through_the_runner(video_ds, tmp_path, caplog):
     cfg = load_checkpoint(study / "rgbpose-joint").cfg
     assert (cfg.model["init_rgb"], cfg.model["init_pose"]) == (str(study / "rgb-only"), str(study / "joint"))
     assert load_checkpoint(study / "swin-rgb-ma52").cfg.init_from == str(study / "ma52-pretrain")
+
+
+def test_smoke_row_of_a_two_input_branch(video_ds):
+    """The smoke run reports RGBPoseConv3D's two model inputs (it stopped on the dict input before)."""
+    from microgesture.smoke import smoke_branch
+
+    spec = {"branch": "rgbpose-joint", "model": TINY_MODEL, "input": TINY_INPUT}
+    row = smoke_branch(spec, video_ds.root, name="rgbpose-joint", steps=1, batch=2)
+    assert row.status == "ok" and len(row.step_s) == 1 and row.test_views == 1
+    assert row.input_shape == [[3, 2, 32, 32], [36, 8, 8, 8]]  # rgb (3, T, S, S), pose (joints, rT, S/4, S/4)

@@ -8,8 +8,8 @@ branch's recipe and the user's config file. docs/cost.md lists their cost and ac
 
 from __future__ import annotations
 
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml

@@ -133,7 +133,9 @@ def smoke_branch(spec: dict, dataset: str | os.PathLike, *, study: str = "", nam
     params = sum(p.numel() for p in module.parameters())
     sample = module.pipeline.train_sample(ds, train[0], np.random.default_rng(0))
     x = module.pipeline.to_model_input({k: torch.from_numpy(v)[None] for k, v in sample.items()}, train=True)
-    shape = [list(t.shape[1:]) for t in x] if isinstance(x, (list, tuple)) else list(x.shape[1:])
+    # one tensor, or several (RGBPoseConv3D: {"rgb": ..., "pose": ...}): one shape per model input
+    parts = list(x.values()) if isinstance(x, dict) else list(x) if isinstance(x, (list, tuple)) else [x]
+    shape = [list(t.shape[1:]) for t in parts] if len(parts) > 1 else list(parts[0].shape[1:])
     times: list[float] = []
 
     class _Timer(Callback):
