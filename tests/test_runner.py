@@ -76,7 +76,7 @@ def test_shipped_configs_load_and_reject_unknown_keys(tmp_path):
 @pytest.mark.parametrize("name", ["demo", "aim", "mm_gesture"])
 def test_every_shipped_config_resolves(name, tiny_dataset):
     """Every branch of every shipped study resolves to a valid run config (unknown keys would raise)."""
-    from microgesture.runner import _branch_cfg
+    from microgesture.experiment import branch_cfg as _branch_cfg
 
     exp = load_experiment(name)
     earlier: dict = {}
@@ -137,3 +137,95 @@ def test_bad_run_reference_names_the_branch(tiny_dataset, tmp_path):
                             pseudo_label={"enabled": True, "retrain": ["nope"]})
     with pytest.raises(ValueError, match="pseudo_label.retrain: no branch named nope"):
         run_experiment(exp2, out=tmp_path / "study2")
+
+
+def test_synthetic_data_key_follows_the_generator_source(tmp_path, monkeypatch):
+    """A changed generator (any file of data/synth/) changes the data stage's key, so the study regenerates instead
+    of reusing the old generator's data; an unchanged one reuses it. The generator itself is faked."""
+    import microgesture.data.synth as synth
+    from microgesture import stage_cache
+
+    src = tmp_path / "synth_src"
+    shutil.copytree(stage_cache.SYNTH_DIR, src, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(stage_cache, "SYNTH_DIR", src)
+    calls = []
+
+    def fake_generate(root, **kw):
+        calls.append(kw)
+        (root / "dataset.json").parent.mkdir(parents=True)
+        (root / "dataset.json").write_text("{}")
+        return root
+
+    monkeypatch.setattr(synth, "generate", fake_generate)
+    exp = ExperimentConfig(name="t", dataset={"synth": {"preset": "tiny", "seed": 0}}, branches={})
+    settings = {"preset": "tiny", "seed": 0, "video": True}
+    key = stage_cache.synth_key(settings)
+    assert stage_cache.synth_key(settings) == key and stage_cache.synth_key({**settings, "seed": 1}) != key
+    stage_cache.stage_data(exp, tmp_path / "study")
+    stage_cache.stage_data(exp, tmp_path / "study")
+    assert len(calls) == 1  # cached: same settings, same generator
+    f = src / "motion.py"
+    f.write_text(f.read_text() + "\n# a changed generator\n")
+    assert stage_cache.synth_key(settings) != key
+    stage_cache.stage_data(exp, tmp_path / "study")
+    assert len(calls) == 2  # regenerated
+    (src / "notes.txt").write_text("any file counts")
+    assert stage_cache.synth_key(settings) != key
+
+
+def test_study_size_cpu_and_recipe(tiny_dataset, tmp_path):
+    """``size: cpu`` puts each branch's CPU-sized variant over the study's settings (the layout stays the study's),
+    ``recipe`` takes the study's sizes away (back to the branch's recipe); --set overrides still win; a branch
+    without a CPU variant refuses ``cpu`` in one line."""
+    from microgesture.experiment import branch_cfg
+    from microgesture.sizes import SizeError, cpu_sizes
+
+    aim = load_experiment("aim", {"size": "cpu", "branch_overrides": {"train": {"epochs": 3}},
+                                  "dataset": {"path": str(tiny_dataset)}})
+    cpu = cpu_sizes()["joint-dstcnn"]
+    cfg = branch_cfg(aim, "joint", aim.branches["joint"], tiny_dataset)
+    assert cfg.input["clip_len"] == cpu["input"]["clip_len"] != 64 and cfg.input["layout"] == "aim68"
+    assert list(cfg.model["channels"]) == cpu["model"]["channels"] and cfg.train.epochs == 3
+    assert cfg.loss.name == "focal" and cfg.input["flip_test"] is True  # not a size: the study's
+    with pytest.raises(SizeError, match="swin.*no CPU-sized variant|rgb-swin3d-s.*no CPU-sized variant"):
+        run_experiment(aim, out=tmp_path / "aim")
+    assert not (tmp_path / "aim").exists()  # refused before anything is written
+    demo = load_experiment("demo", {"size": "recipe"})
+    rec = branch_cfg(demo, "joint", demo.branches["joint"], tiny_dataset)
+    plain = branch_cfg(load_experiment("demo"), "joint", demo.branches["joint"], tiny_dataset)
+    assert plain.input["clip_len"] == 32 and rec.input.get("clip_len", 32) != 32 and rec.input["layout"] == "aim68"
+    with pytest.raises(SizeError, match="size 'gpu'"):
+        load_experiment("demo", {"size": "gpu"})
+
+
+def test_run_and_demo_take_size_and_logger(tiny_dataset, tmp_path, monkeypatch, capsys):
+    """`run` and `demo` pass --size and --logger to every branch; bad values stop them in one line (exit 2) before
+    anything is written."""
+    import microgesture.runner as runner
+    from microgesture.cli import main
+
+    def cli(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as e:
+            main(list(argv))
+        return e.value.code, capsys.readouterr().err
+
+    seen = {}
+    real = runner.run_experiment
+
+    def fake_run(exp, *, out, logger=None):
+        seen.update(size=exp.size, logger=logger, name=exp.name)
+        return {"name": exp.name, "seconds": 0.0, "metrics": {"models": {}, "fusions": {}}}
+
+    monkeypatch.setattr(runner, "run_experiment", fake_run)
+    assert cli("demo", "-o", str(tmp_path / "d"), "--size", "recipe", "--logger", "csv")[0] == 0
+    assert seen == {"size": "recipe", "logger": "csv", "name": "demo"}
+    monkeypatch.setattr(runner, "run_experiment", real)
+    aim = ("run", "aim", "--set", f"dataset.path={tiny_dataset}", "-o", str(tmp_path / "aim"))
+    code, err = cli(*aim, "--logger", "nope")
+    assert code == 2 and "--logger 'nope'" in err
+    code, err = cli(*aim, "--size", "cpu")
+    assert code == 2 and "no CPU-sized variant" in err and "rgb-swin3d-s" in err
+    code, err = cli("run", "demo", "--size", "gpu", "-o", str(tmp_path / "x"))
+    assert code == 2 and "size 'gpu'" in err
+    assert not (tmp_path / "aim").exists() and not (tmp_path / "x").exists()

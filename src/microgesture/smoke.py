@@ -28,8 +28,8 @@ from pathlib import Path
 
 from microgesture.config import merge
 
-__all__ = ["SmokeRow", "smoke_specs", "make_smoke_dataset", "smoke_branch", "run_smoke", "smoke_table",
-           "format_markdown"]
+__all__ = ["SmokeRow", "smoke_spec", "smoke_specs", "make_smoke_dataset", "smoke_branch", "run_smoke",
+           "run_smoke_specs", "smoke_table", "format_markdown"]
 
 log = logging.getLogger(__name__)
 
@@ -59,29 +59,31 @@ class SmokeRow:
     wall_s: float = 0.0
 
 
-def smoke_specs(study: str) -> dict[str, dict]:
-    """Branch name -> {"branch": ..., sections...} of a study at its configured size, ready for ``resolve_config``;
-    weight sources cleared, derived-video columns pointed at the RGB video."""
-    from microgesture.runner import load_experiment
+def smoke_spec(spec: dict) -> dict:
+    """A branch spec (``{"branch": ..., sections...}``) made ready for a smoke run: weight sources cleared (random
+    initialisation, no download), derived-video columns pointed at the RGB video, study-only keys dropped."""
+    s = {k: v for k, v in spec.items() if k not in ("dataset", "fuse", "seed")}
+    s.update(_CLEARED)
+    model = dict(s.get("model") or {})
+    for k in _MODEL_CLEARED:
+        if k in model:
+            model[k] = ""
+    s["model"] = model
+    inp = dict(s.get("input") or {})
+    if inp.get("video_column") in _DERIVED or s["branch"].startswith(("taylor-", "flow-", "depth-")):
+        inp["video_column"] = "video_path"
+    s["input"] = inp
+    return s
 
-    exp = load_experiment(study)
-    out = {}
-    for name, spec in exp.branches.items():
-        s = merge(merge(exp.branch_defaults, dict(spec)), exp.branch_overrides)
-        for k in ("dataset", "fuse", "seed"):
-            s.pop(k, None)
-        s.update(_CLEARED)
-        model = dict(s.get("model") or {})
-        for k in _MODEL_CLEARED:
-            if k in model:
-                model[k] = ""
-        s["model"] = model
-        inp = dict(s.get("input") or {})
-        if inp.get("video_column") in _DERIVED or s["branch"].startswith(("taylor-", "flow-", "depth-")):
-            inp["video_column"] = "video_path"
-        s["input"] = inp
-        out[name] = s
-    return out
+
+def smoke_specs(study) -> dict[str, dict]:
+    """Branch name -> {"branch": ..., sections...} of a study (a name, a YAML path or an ExperimentConfig) at its
+    configured size (its ``size`` and ``branch_overrides`` applied), ready for ``resolve_config``: see
+    :func:`smoke_spec`."""
+    from microgesture.experiment import ExperimentConfig, load_experiment, merged_spec
+
+    exp = study if isinstance(study, ExperimentConfig) else load_experiment(study)
+    return {name: smoke_spec(merged_spec(exp, spec)) for name, spec in exp.branches.items()}
 
 
 def make_smoke_dataset(root: str | os.PathLike, *, clips: tuple[int, int, int] = (4, 1, 2), videos: bool = True,
@@ -115,8 +117,10 @@ def smoke_branch(spec: dict, dataset: str | os.PathLike, *, study: str = "", nam
     from torch.utils.data import DataLoader
 
     from microgesture.data.format import Dataset
+    from microgesture.progress import silence_third_party
     from microgesture.train import BranchModule, ClipDataset, EpochSampler, predict, resolve_config
 
+    silence_third_party()  # as train does: Lightning's tips ("litlogger") and device lines; --verbose keeps them
     t_start = time.perf_counter()
     spec = dict(spec)
     branch = spec.pop("branch")
@@ -176,19 +180,26 @@ def smoke_branch(spec: dict, dataset: str | os.PathLike, *, study: str = "", nam
                     device=device, wall_s=round(time.perf_counter() - t_start, 1))
 
 
-def run_smoke(study: str, out: str | os.PathLike, *, names: list[str] | None = None, steps: int = 2, batch: int = 2,
-              bf16: bool | None = None, timeout_s: float = 600.0, dataset: str | os.PathLike | None = None,
-              accelerator: str = "auto") -> list[SmokeRow]:
-    """Smoke every branch of ``study`` (or ``names``), each in a child process with a time limit; writes
-    ``OUT/smoke.json`` and ``OUT/smoke.md`` and returns the rows (a branch over ``timeout_s`` is ``skipped``)."""
+def run_smoke(study, out: str | os.PathLike, *, names: list[str] | None = None, **kw) -> list[SmokeRow]:
+    """Smoke every branch of ``study`` (a name, a YAML path or an ExperimentConfig), or only ``names``: see
+    :func:`run_smoke_specs`."""
+    specs = smoke_specs(study)
+    label = getattr(study, "name", study)
+    unknown = sorted(set(names or []) - set(specs))
+    if unknown:
+        raise KeyError(f"{label}: no branch {', '.join(unknown)} (branches: {', '.join(specs)})")
+    return run_smoke_specs({k: v for k, v in specs.items() if not names or k in names}, out, study=str(label), **kw)
+
+
+def run_smoke_specs(specs: dict[str, dict], out: str | os.PathLike, *, study: str = "", steps: int = 2,
+                    batch: int = 2, bf16: bool | None = None, timeout_s: float = 600.0,
+                    dataset: str | os.PathLike | None = None, accelerator: str = "auto") -> list[SmokeRow]:
+    """Smoke each branch spec (name -> :func:`smoke_spec` output), each in a child process with a time limit, on
+    ``dataset`` or an iMiGUE-shaped one generated under ``out``; writes ``OUT/smoke.json`` and ``OUT/smoke.md`` and
+    returns the rows (a branch over ``timeout_s`` is ``skipped``)."""
     from microgesture.atomic import write_json, write_text
 
     out = Path(out)
-    specs = smoke_specs(study)
-    unknown = sorted(set(names or []) - set(specs))
-    if unknown:
-        raise KeyError(f"{study}: no branch {', '.join(unknown)} (branches: {', '.join(specs)})")
-    specs = {k: v for k, v in specs.items() if not names or k in names}
     videos = any(not s["branch"].startswith(("joint-", "heatmap-")) for s in specs.values())
     data = Path(dataset) if dataset else make_smoke_dataset(out / ("data" if videos else "data-skeleton"),
                                                             videos=videos)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from microgesture.cli.common import UserError, app, path, print_metrics
+from microgesture.cli.common import UserError, app, path, print_metrics, show
 
 
 @app.command("train")
 def train_cmd(
-    dataset: str = typer.Option(..., "--dataset", "-d", help="microgesture dataset directory"),
+    dataset: str = typer.Option("", "--dataset", "-d", help="microgesture dataset directory (not with --smoke)"),
     branch: str = typer.Option("joint-dstcnn", "--branch", "-b", help="branch name (see `microgesture branches`)"),
-    out: str = typer.Option(..., "--out", "-o", help="run directory to write"),
+    out: str = typer.Option("", "--out", "-o", help="run directory to write (--smoke: default runs/BRANCH-smoke)"),
     config: str = typer.Option("", "--config", "-c", help="YAML config (sections: input, model, optim, schedule, "
                                                           "loss, train)"),
     set_: list[str] = typer.Option(None, "--set", help="override, e.g. --set train.epochs=5 --set input.layout=mmg36"),
@@ -28,6 +28,9 @@ def train_cmd(
                                                       "sizes; docs/cost.md)"),
     logger: str = typer.Option(None, "--logger", help="tensorboard (default when installed), csv, wandb or mlflow; "
                                                       "logs/metrics.csv is always written"),
+    smoke: bool = typer.Option(False, "--smoke", help="instead: the branch at its configured size for 2 steps + 1 "
+                                                      "prediction pass on a generated iMiGUE-shaped dataset, timed "
+                                                      "(microgesture.smoke)"),
 ) -> None:
     """Train one branch; writes config, checkpoints, metrics.json and predictions for every split.
 
@@ -46,11 +49,30 @@ def train_cmd(
         file_cfg = load_yaml(config) if config else {}
         # --size sits between the branch's recipe and the config file: the file and --set still override it
         file_cfg = merge(size_layer(over.get("branch") or file_cfg.get("branch") or branch, size), file_cfg)
+        if smoke:
+            return _smoke(over.pop("branch", None) or file_cfg.pop("branch", None) or branch, merge(file_cfg, over),
+                          out=out, accelerator=accelerator or "auto")
+        missing = [o for o, v in (("--dataset", dataset), ("--out", out)) if not v]
+        if missing:
+            raise UserError(f"train needs {' and '.join(missing)} (or --smoke)")
         cfg = resolve_config(branch=branch, dataset=dataset, file_cfg=file_cfg, overrides=over, seed=seed)
         metrics = fit(cfg, out=path(out), resume=resume, overwrite=overwrite, check=not no_check, logger=logger)
     except (TrainingError, KeyError, ValueError) as e:
         raise UserError(str(e).strip("'\"") if isinstance(e, KeyError) else str(e)) from None
     print_metrics(metrics, title=f"{cfg.branch} -> {out}")
+
+
+def _smoke(branch: str, sections: dict, *, out: str, accelerator: str) -> None:
+    """``train --smoke``: one branch, as configured (recipe, --size, --config, --set), through microgesture.smoke."""
+    from microgesture.smoke import run_smoke_specs, smoke_spec, smoke_table
+    from microgesture.train import resolve_config
+
+    spec = smoke_spec({**sections, "branch": branch})
+    resolve_config(branch=branch, overrides={k: v for k, v in spec.items() if k != "branch"})  # a typo fails here
+    rows = run_smoke_specs({branch: spec}, path(out or f"runs/{branch}-smoke"), study="train", accelerator=accelerator)
+    show(smoke_table(rows, title=f"{branch}: smoke at its configured size"))
+    if rows[0].status != "ok":
+        raise UserError(f"smoke of {branch}: {rows[0].status}")
 
 @app.command("evaluate")
 def evaluate_cmd(
