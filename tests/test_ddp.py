@@ -2,8 +2,9 @@
 
 Checks: every clip is predicted exactly once; each epoch's training order and augmentation differ from the previous
 epoch's on each rank, also under a Lightning whose DistributedSamplerWrapper does not forward ``set_epoch`` (before
-PR #21456, simulated here); only rank 0 writes run files; the metrics match a single-process run of the same data
-within a stated tolerance.
+PR #21456, simulated here); only rank 0 writes run files; the val metric that selects the checkpoint counts each val
+clip once (the distributed sampler pads the ranks' shares with repeats); the metrics match a single-process run of the
+same data within a stated tolerance.
 """
 
 import json
@@ -92,6 +93,22 @@ def test_set_epoch_reaches_the_wrapped_sampler_under_the_old_wrapper(monkeypatch
     assert e0 != e1 and {i for i, _ in e1} <= set(range(10)) and {e for _, e in e1} == {1}
 
 
+def test_validation_outputs_of_the_ranks_count_each_clip_once():
+    """3 val clips on 2 ranks: the sampler pads rank 1's share with clip a again; the joined outputs hold a once, so
+    top-1 is 2/3 (a right, b right, c wrong), not the padded 3/4 or the mean of the ranks' 1 and 1/2."""
+    from microgesture.ddp import unique_by_id
+    from microgesture.metrics import classification_report
+
+    right, wrong = np.array([2.0, 0.0]), np.array([0.0, 2.0])
+    rank0 = (["a", "b"], np.stack([right, right]), np.array([0, 0]))
+    rank1 = (["c", "a"], np.stack([wrong, right]), np.array([0, 0]))
+    logits, labels = unique_by_id([rank0, rank1])
+    assert logits.shape == (3, 2) and labels.tolist() == [0, 0, 0]
+    assert classification_report(logits, labels, ("x", "y"))["top1"] == 2 / 3
+    empty, none = unique_by_id([([], np.zeros((0, 2)), np.zeros(0))])
+    assert empty.shape == (0, 2) and len(none) == 0
+
+
 def test_ddp_two_processes(tiny_dataset, tmp_path, monkeypatch):
     """DDP under the simulated old wrapper, then a single-process run of the same data and global batch (2 x 2 vs
     4). DDP sees the clips in another order (the distributed sampler shuffles the sampler's list again and deals it
@@ -126,6 +143,15 @@ def test_ddp_two_processes(tiny_dataset, tmp_path, monkeypatch):
     for split in ("val", "test"):
         p = load_predictions(tmp_path / "ddp" / f"preds_{split}.npz")
         assert list(p.clip_ids) == [c.clip_id for c in ds.split(split)] and m[split]["n"] == len(p)
+    # the val metric logged at the last epoch (which selects the checkpoint) is the whole val split's, each clip once:
+    # the final weights' val top-1 and macro-F1 (select: last), not those of the ranks' padded shares
+    import csv
+
+    rows = [r for r in csv.DictReader((tmp_path / "ddp" / "logs" / "metrics.csv").open()) if r.get("val/top1")]
+    n_val = len(ds.split("val"))
+    assert n_val % 2 == 1  # an odd count: the distributed sampler pads one rank's share with a repeat
+    assert abs(float(rows[-1]["val/top1"]) - m["val"]["top1"]) < 1e-6
+    assert abs(float(rows[-1]["val/macro_f1"]) - m["val"]["macro_f1"]) < 1e-6
     # only rank 0 wrote run files: one logger version, one best and one last checkpoint, no per-rank copies
     run = tmp_path / "ddp"
     assert sorted(x.name for x in (run / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]

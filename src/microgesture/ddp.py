@@ -6,16 +6,21 @@ Under DDP Lightning wraps the training sampler (:class:`microgesture.train.Epoch
 (merged 2025-12-28) the wrapper's ``set_epoch`` did not reach the wrapped sampler, so every epoch replayed epoch 0's
 order and augmentation draws. :class:`SetEpoch` sets the epoch on the wrapped sampler itself at the start of every
 training epoch, so no Lightning version has that bug (tests/test_ddp.py simulates the old wrapper).
+
+Validation under DDP: the distributed sampler pads the val clips to a multiple of the world size with repeats, and
+each rank sees its share. :func:`gather_unique` collects every rank's (clip id, logits, label) and keeps each clip
+once, so the val metrics that choose the best checkpoint are those of the whole val split, each clip counted once.
 """
 
 from __future__ import annotations
 
 import logging
 
+import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback
 
-__all__ = ["SetEpoch", "forward_set_epoch", "check_accelerator", "AcceleratorError"]
+__all__ = ["SetEpoch", "forward_set_epoch", "check_accelerator", "AcceleratorError", "gather_unique", "unique_by_id"]
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +63,27 @@ class SetEpoch(Callback):
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         forward_set_epoch(trainer)
+
+
+def unique_by_id(parts: list[tuple[list[str], np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(logits (N, K), labels (N,)) of every rank's ``(clip ids, logits, labels)``, each clip id once (its first
+    occurrence: a padded repeat is the same clip through the same weights)."""
+    seen: dict[str, tuple[np.ndarray, int]] = {}
+    for ids, logits, labels in parts:
+        for i, c in enumerate(ids):
+            seen.setdefault(c, (logits[i], int(labels[i])))
+    if not seen:
+        k = next((p[1].shape[-1] for p in parts if p[1].ndim == 2), 0)
+        return np.zeros((0, k), np.float32), np.zeros(0, np.int64)
+    return np.stack([v[0] for v in seen.values()]), np.array([v[1] for v in seen.values()], np.int64)
+
+
+def gather_unique(trainer, ids: list[str], logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """This rank's validation outputs joined with every other rank's, each clip once (:func:`unique_by_id`); on one
+    process, the outputs as they are. Every rank must call it (a collective)."""
+    dist = torch.distributed
+    if trainer.world_size <= 1 or not (dist.is_available() and dist.is_initialized()):
+        return unique_by_id([(ids, logits, labels)])
+    parts: list = [None] * trainer.world_size
+    dist.all_gather_object(parts, (list(ids), logits, labels))
+    return unique_by_id(parts)

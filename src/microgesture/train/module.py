@@ -87,7 +87,7 @@ class BranchModule(L.LightningModule):
             # reach anchors with negative entries.
             self.sem_proj = nn.Linear(self.model.feature_dim, dim)
             self.semantic = SemanticLoss(anchors)
-        self._val_out: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self._val_out: list[tuple[torch.Tensor, torch.Tensor, list[str]]] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -126,17 +126,23 @@ class BranchModule(L.LightningModule):
         return torch.log(F.softmax(logits, dim=-1).mean(1).clamp_min(1e-12))
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        self._val_out.append((self.predict_views(batch).cpu(), batch["label"].cpu()))
+        self._val_out.append((self.predict_views(batch).cpu(), batch["label"].cpu(), list(batch["clip_id"])))
 
     def on_validation_epoch_end(self) -> None:
-        if not self._val_out:
-            return
-        logits = torch.cat([o[0] for o in self._val_out]).numpy()
-        labels = torch.cat([o[1] for o in self._val_out]).numpy()
-        self._val_out.clear()
-        rep = classification_report(logits, labels, self.classes)
+        import numpy as np
+
+        from microgesture.ddp import gather_unique
+
+        out, self._val_out = self._val_out, []
+        ids = [c for o in out for c in o[2]]
+        logits = torch.cat([o[0] for o in out]).float().numpy() if out else np.zeros((0, len(self.classes)), "f4")
+        labels = torch.cat([o[1] for o in out]).numpy() if out else np.zeros(0, np.int64)
+        # under DDP: every rank's share, each clip once (the sampler pads with repeats), so the metric that picks the
+        # best checkpoint is the whole val split's; every rank computes the same value
+        logits, labels = gather_unique(self.trainer, ids, logits, labels)
+        rep = classification_report(logits, labels, self.classes) if len(labels) else {}
         if rep.get("n", 0):
-            self.log("val/top1", rep["top1"], prog_bar=True, sync_dist=True)
+            self.log("val/top1", rep["top1"], prog_bar=True, sync_dist=True)  # (equal on every rank: the mean is it)
             self.log("val/macro_f1", rep["macro_f1"], prog_bar=True, sync_dist=True)
 
     def configure_optimizers(self):
