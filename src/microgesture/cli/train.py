@@ -9,7 +9,8 @@ from microgesture.cli.common import UserError, app, path, print_metrics, show
 
 @app.command("train")
 def train_cmd(
-    dataset: str = typer.Option("", "--dataset", "-d", help="microgesture dataset directory (not with --smoke)"),
+    dataset: str = typer.Option("", "--dataset", "-d", help="microgesture dataset directory (--smoke: default a "
+                                                            "generated iMiGUE-shaped one)"),
     branch: str = typer.Option("joint-dstcnn", "--branch", "-b", help="branch name (see `microgesture branches`)"),
     out: str = typer.Option("", "--out", "-o", help="run directory to write (--smoke: default runs/BRANCH-smoke)"),
     config: str = typer.Option("", "--config", "-c", help="YAML config (sections: input, model, optim, schedule, "
@@ -51,7 +52,7 @@ def train_cmd(
         file_cfg = merge(size_layer(over.get("branch") or file_cfg.get("branch") or branch, size), file_cfg)
         if smoke:
             return _smoke(over.pop("branch", None) or file_cfg.pop("branch", None) or branch, merge(file_cfg, over),
-                          out=out, accelerator=accelerator or "auto")
+                          out=out, accelerator=accelerator or "auto", dataset=dataset)
         missing = [o for o, v in (("--dataset", dataset), ("--out", out)) if not v]
         if missing:
             raise UserError(f"train needs {' and '.join(missing)} (or --smoke)")
@@ -62,17 +63,20 @@ def train_cmd(
     print_metrics(metrics, title=f"{cfg.branch} -> {out}")
 
 
-def _smoke(branch: str, sections: dict, *, out: str, accelerator: str) -> None:
-    """``train --smoke``: one branch, as configured (recipe, --size, --config, --set), through microgesture.smoke."""
+def _smoke(branch: str, sections: dict, *, out: str, accelerator: str, dataset: str) -> None:
+    """``train --smoke``: one branch, as configured (recipe, --size, --config, --set), through microgesture.smoke, on
+    ``dataset`` when given, else on a generated iMiGUE-shaped one."""
     from microgesture.smoke import run_smoke_specs, smoke_spec, smoke_table
     from microgesture.train import resolve_config
 
     spec = smoke_spec({**sections, "branch": branch})
     resolve_config(branch=branch, overrides={k: v for k, v in spec.items() if k != "branch"})  # a typo fails here
-    rows = run_smoke_specs({branch: spec}, path(out or f"runs/{branch}-smoke"), study="train", accelerator=accelerator)
+    rows = run_smoke_specs({branch: spec}, path(out or f"runs/{branch}-smoke"), study="train", accelerator=accelerator,
+                           dataset=path(dataset) if dataset else None)
     show(smoke_table(rows, title=f"{branch}: smoke at its configured size"))
     if rows[0].status != "ok":
         raise UserError(f"smoke of {branch}: {rows[0].status}")
+
 
 @app.command("evaluate")
 def evaluate_cmd(
