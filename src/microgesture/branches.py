@@ -103,7 +103,7 @@ def _register_skeleton_branches() -> None:
         model_cls=DSTCNNConfig,
         make_pipeline=SkeletonPipeline,
         make_model=_make_dstcnn,
-        # AIM: AdamW + cosine; sqrt-smoothed focal loss and the orthogonal semantic loss (weight 1, REFERENCE Decisions)
+        # AIM: AdamW + cosine; sqrt-smoothed focal loss and the orthogonal semantic loss (weight 1: docs/recipes.md)
         recipe={
             "optim": {"name": "adamw", "lr": 1e-3, "weight_decay": 1e-4},
             "schedule": {"name": "cosine", "warmup_epochs": 1},
@@ -198,7 +198,7 @@ def _register_rgb_branches() -> None:
     from microgesture.inputs.rgb import IMAGENET_MEAN, IMAGENET_STD, KINETICS_MEAN, KINETICS_STD, RGBInputConfig
     from microgesture.models.video import R2Plus1DConfig, SwinConfig
 
-    # MM-Gesture's Video Swin recipe (shared/REFERENCE.md): AdamW lr 1e-3, backbone lr x0.1, no decay on norms and
+    # MM-Gesture's Video Swin recipe (docs/recipes.md): AdamW lr 1e-3, backbone lr x0.1, no decay on norms and
     # position tables, warm-up from 0.1x over 2.5 epochs then cosine, 30 epochs, wd 0.02 (S) / 0.05 (B),
     # drop-path 0.2 (S) / 0.3 (B); T takes S's values. Kinetics-400 weights from torchvision.
     def recipe(*, wd: float, drop_path: float | None, mean, std, column: str) -> dict:
@@ -223,8 +223,8 @@ def _register_rgb_branches() -> None:
             register_branch(Branch(
                 name=f"{modality}-swin3d-{size}",
                 modality=modality,
-                description=f"Video Swin-{size.upper()} (torchvision, Kinetics-400) on the {what}, skeleton-guided "
-                            "crop (MM-Gesture)",
+                description=f"Video Swin-{size.upper()} (torchvision, Kinetics-400) on the {what}; skeleton crop by "
+                            "default (AIM), whole frames with input.crop=none (MM-Gesture)",
                 input_cls=RGBInputConfig,
                 model_cls=SwinConfig,
                 make_pipeline=_make_rgb_pipeline,
@@ -276,14 +276,15 @@ def _register_rgbpose_branches() -> None:
     from microgesture.models.resnet3d import ResNet3DConfig
     from microgesture.models.rgbpose import RGBPoseConfig
 
-    # MM-Gesture's rgb_only model: SlowOnly-R50, 8 frames, lr 0.15 for 26 x 8 clips (scaled linearly to 16 here),
-    # 18 epochs [C]; its schedule and weight decay are not in REFERENCE.md: cosine and 1e-4 here [?].
+    # MM-Gesture's rgb_only model (docs/recipes.md): SlowOnly-R50, 8 frames, lr 0.15 for 26 x 8 clips (scaled
+    # linearly to 16 here), SGD wd 1e-4, cosine per iteration to 0, grad clip 40, 18 epochs over the dataset repeated
+    # 10 times = 180 passes [C].
     r50 = ResNet3DConfig.slowonly_r50()
     register_branch(Branch(
         name="rgb-slowonly-r50",
         modality="rgb-slowonly",  # not "rgb": the Swin / R(2+1)D registry tests configure every "rgb" branch
-        description="SlowOnly-R50 on the skeleton-guided RGB crop, 8 frames (MM-Gesture's rgb_only; "
-                    "initialises rgbpose-*)",
+        description="SlowOnly-R50 on the skeleton-guided RGB crop, 8 frames, 180 epochs (MM-Gesture's rgb_only: 18 "
+                    "x 10 repeats; initialises rgbpose-*)",
         input_cls=RGBInputConfig,
         model_cls=ResNet3DConfig,
         make_pipeline=_make_rgb_pipeline,
@@ -299,7 +300,7 @@ def _register_rgbpose_branches() -> None:
                       "no_decay_norm": False},
             "schedule": {"name": "cosine", "warmup_epochs": 0, "min_lr_factor": 0.0},
             "loss": {"name": "ce"},
-            "train": {"epochs": 18, "batch_size": 16, "grad_clip": 40.0, "num_workers": 4},
+            "train": {"epochs": 180, "batch_size": 16, "grad_clip": 40.0, "num_workers": 4},
         },
     ))
     # Fine-tuning [C]: SGD lr 0.0075 m0.9 wd 1e-4 for 48 clips, x0.1 at epochs 12 and 16 of 20, grad clip 40, CE per
