@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/bench_extract.py [--size 320x180] [--frames 100] [--threads 1]
        [--skip raft_small,raft_large,depth,e2e]
-       .venv/bin/python bench/bench_extract.py --taylor-variants [--golden ../shared/golden/mmgesture_taylor.npz]
+       .venv/bin/python bench/bench_extract.py --taylor-variants [--golden AUTHORS_TAYLOR.npz]
 
 Input is a synthetic clip (smooth background, two textured patches moving 1-3 px per frame, Gaussian noise sigma 2,
 as a stand-in for a static-camera interview shot), passed once through H.264 (crf 23) and decoded, as extraction

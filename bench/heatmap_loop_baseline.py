@@ -2,7 +2,7 @@
 
 This is the baseline that ``bench/bench_heatmaps.py`` times microgesture's batched renderer against, written for
 microgesture from
-the description in shared/REFERENCE.md ("Branches", PoseC3D joint/limb): for every frame and every point (or limb) a
+the description in docs/recipes.md ("PoseC3D joint and limb"): for every frame and every point (or limb) a
 Gaussian of ``sigma`` with amplitude = confidence is drawn inside the window ``[int(mu - 3 sigma), int(mu + 3 sigma)]``
 (Python ``int`` truncates toward zero), clipped to the canvas, and max-merged into the frame's map. It is the slow,
 obvious way; microgesture.inputs.heatmaps does the same maths as batched tensor operations.

@@ -6,8 +6,8 @@ benchmark, ``coco17`` for COCO-style detectors); any layout whose joints are a s
 from it with :func:`convert`.
 
 Sources: OpenPose BODY_25 / face-70 / hand-21 orders; ``mmg36`` indices, limbs and flip pairs from MM-Gesture's
-``processing_Skeleton.ipynb`` and ``limb.py``; ``aim68`` and ``miga22`` are microgesture reconstructions (REFERENCE.md,
-"Decisions"): AIM did not publish its 68 indices.
+``processing_Skeleton.ipynb`` and ``limb.py``; ``aim68`` and ``miga22`` are microgesture reconstructions
+(docs/formats.md), as AIM did not publish its 68 indices.
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ AIM68_FACE = (0, 4, 8, 12, 16, 19, 24, 27, 30, 33, 36, 39, 42, 45, 48, 51, 54, 5
 
 
 def _aim68() -> Layout:
-    # microgesture reconstruction (REFERENCE.md "Decisions"): BODY_25 1-7, 19 face-70 points, both hands in full.
+    # microgesture reconstruction (docs/formats.md): BODY_25 1-7, 19 face-70 points, both hands in full.
     body = [1, 2, 3, 4, 5, 6, 7]
     source = body + [FACE0 + f for f in AIM68_FACE] + list(range(LHAND0, LHAND0 + 21))
     source += list(range(RHAND0, RHAND0 + 21))

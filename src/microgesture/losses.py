@@ -1,7 +1,7 @@
 """Losses: cross-entropy, focal loss with square-root smoothed class weights, orthogonal semantic embedding loss.
 
 AIM: w_c = 1 / sqrt(N_c + 1) counted on the training split, used as focal-loss class weights (we normalise them
-to mean 1 over classes, REFERENCE.md "Decisions"); the semantic loss pulls the pre-classifier feature towards a fixed
+to mean 1 over classes, a decision: docs/recipes.md); the semantic loss pulls the pre-classifier feature towards a fixed
 orthonormal anchor per class (rows of Q from the QR decomposition of a seeded Gaussian matrix).
 """
 

@@ -1,7 +1,7 @@
 """Cross-modal pseudo-labelling (CMPL, AIM): confident fused test predictions become extra training clips.
 
 AIM keeps the test clips whose ensemble max probability exceeds 0.65 and retrains from scratch once on
-train + val + pseudo-labelled test (REFERENCE.md; threshold 0.65 and one round are microgesture's defaults). This is
+train + val + pseudo-labelled test (docs/recipes.md; threshold 0.65 and one round are microgesture's defaults). This is
 **transductive**: it uses the unlabelled test clips, and every output says so.
 
 Design of the new dataset ``D2`` (written atomically with :class:`~microgesture.data.format.DatasetWriter`):
@@ -41,7 +41,7 @@ from microgesture.predictions import Predictions, PredictionsError, load_predict
 __all__ = ["DEFAULT_THRESHOLD", "PSEUDO_SUFFIX", "TRANSDUCTIVE_WARNING", "TransductiveWarning", "pseudo_label",
            "select_pseudo", "summary_table", "load_report"]
 
-DEFAULT_THRESHOLD = 0.65  # AIM CMPL: ensemble max probability > 0.65 (REFERENCE.md)
+DEFAULT_THRESHOLD = 0.65  # AIM CMPL: ensemble max probability > 0.65 (docs/recipes.md)
 PSEUDO_SUFFIX = "@pseudo"
 REPORT_FILE = "pseudo_report.json"
 TRANSDUCTIVE_WARNING = (

@@ -1,7 +1,7 @@
 """The 32 iMiGUE classes (index = label) and their train/val clip counts.
 
 Names from MiGA2023_Track1 tools/glove/english_label.txt; counts counted from the public MiGA split lists
-(REFERENCE.md). Class 31 is the non-micro-gesture class ("illustrative gestures"), raw label 99.
+(docs/recipes.md). Class 31 is the non-micro-gesture class ("illustrative gestures"), raw label 99.
 """
 
 IMIGUE_CLASSES: tuple[str, ...] = (

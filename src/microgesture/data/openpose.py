@@ -21,7 +21,7 @@ __all__ = ["RAW_JOINTS", "RAW_COLUMNS", "RawDataError", "read_skeleton_table", "
 
 RAW_JOINTS = 137  # OpenPose BODY_25 + face-70 + 2 x hand-21
 RAW_COLUMNS = RAW_JOINTS * 3
-# per-frame JSON parts in OpenPose-137 order (REFERENCE.md "Keypoints")
+# per-frame JSON parts in OpenPose-137 order (docs/formats.md, layout openpose137)
 _JSON_PARTS = (("pose_keypoints_2d", 25), ("face_keypoints_2d", 70), ("hand_left_keypoints_2d", 21),
                ("hand_right_keypoints_2d", 21))
 

@@ -8,7 +8,7 @@ heatmaps use them). A box (x0, y0, x1, y1) maps to a (H, W) canvas by ``x' = (x 
 PoseC3D's crop + resize does to keypoints); frames are resampled with the very same map, so a dot on a frame ends where
 the transformed keypoint says.
 
-PoseC3D's pipeline (shared/REFERENCE.md, "Branches"): one box over all valid joints of the clip, x1.25, square;
+PoseC3D's pipeline (docs/recipes.md): one box over all valid joints of the clip, x1.25, square;
 train: box -> 64 x 64 -> RandomResizedCrop(area 0.56-1, aspect 3/4-4/3) -> 56 x 56 -> flip p = 0.5 with left/right
 swap; test: box -> 64 x 64, plus the flipped copy. :func:`train_view` and :func:`eval_view` draw those views.
 
@@ -237,7 +237,7 @@ def flip_volume(volume: Tensor, channel_flip: Sequence[int]) -> Tensor:
 @dataclass(frozen=True, kw_only=True)
 class GeometryConfig:
     """Where the clip box is, how training crops and flips inside it: the ``geometry`` section of the heatmap, RGB and
-    RGBPose inputs (``input: {geometry: {scale: 1.2}}``). Defaults are PoseC3D's (shared/REFERENCE.md "Branches");
+    RGBPose inputs (``input: {geometry: {scale: 1.2}}``). Defaults are PoseC3D's (docs/recipes.md);
     the canvas sizes (``size``, ``resize``) belong to each input.
 
     Attributes:

@@ -1,7 +1,7 @@
 """PoseC3D pseudo-heatmap volumes drawn as batched tensor operations (on the GPU inside a training step, or the CPU).
 
-The maths is PoseC3D's ``GeneratePoseTarget`` (shared/REFERENCE.md, "Branches"), checked against pyskl's own output
-(shared/golden/posec3d_heatmaps.npz, tests/test_heatmaps.py):
+The maths is PoseC3D's ``GeneratePoseTarget`` (docs/recipes.md, "PoseC3D joint and limb"), checked against
+pyskl's own output (tests/test_heatmaps.py, when the reference file is available):
 
 - a joint is a Gaussian of ``sigma`` with amplitude = its confidence, drawn only inside the window
   ``[int(mu - 3 sigma), int(mu + 3 sigma)]`` on each axis. Python's ``int`` truncates toward zero, so a point at
@@ -267,7 +267,7 @@ def heatmap_channels(layout: str, kind: str) -> int:
 
 @dataclass(frozen=True, kw_only=True)
 class HeatmapInputConfig:
-    """Settings of the PoseC3D heatmap input; defaults as PoseC3D (shared/REFERENCE.md "Branches").
+    """Settings of the PoseC3D heatmap input; defaults as PoseC3D (docs/recipes.md).
 
     Attributes:
         layout: joints to draw (a subset of the stored layout); limbs are its edges.

@@ -1,6 +1,6 @@
 """RGBPoseConv3D's two-stream input: RGB frames and pose heatmaps of one clip under one geometric draw.
 
-As MM-Gesture's RGBPoseConv3D pipeline (shared/REFERENCE.md "Branches" -> "RGBPoseConv3D" [C]): uniform sampling of
+As MM-Gesture's RGBPoseConv3D pipeline (docs/recipes.md, "RGBPoseConv3D"): uniform sampling of
 8 RGB frames and, independently, 32 pose frames over the whole clip; one box over the clip's valid joints padded by
 0.25 (x1.25) and made square crops both streams; train: box -> 256 x 256 -> RandomResizedCrop(area 0.56-1) -> 224 ->
 flip p = 0.5 (left/right joints swapped), one draw for both streams; test: box -> 224, ``num_test_clips`` temporal

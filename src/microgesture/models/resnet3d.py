@@ -1,6 +1,6 @@
 """ResNet3D SlowOnly: PoseC3D's heatmap backbone and the RGB SlowOnly-R50 of RGBPoseConv3D.
 
-As PoseC3D configures it (shared/REFERENCE.md "Branches"): stem Conv3d in -> 32, kernel (1, 7, 7), stride 1 + BN +
+As PoseC3D configures it (docs/recipes.md): stem Conv3d in -> 32, kernel (1, 7, 7), stride 1 + BN +
 ReLU, max-pool (1, 3, 3) stride 1; three stages of (4, 6, 3) bottlenecks with planes 32 / 64 / 128 (outputs 128 / 256 /
 512), spatial stride 2 in each stage, temporal strides (1, 1, 2); stage 1 is not inflated, the bottlenecks of stages
 2-3 inflate their first conv to 3 x 1 x 1; projection shortcut = strided 1 x 1 x 1 conv + BN; the last BN of every

@@ -1,6 +1,6 @@
 """RGBPoseConv3D (MM-Gesture's RGB + pose module): two SlowOnly pathways joined by lateral connections both ways.
 
-Constants from shared/REFERENCE.md "Branches" -> "RGBPoseConv3D" [C]:
+Constants from the authors' pyskl configs (docs/recipes.md, "RGBPoseConv3D"):
 
 - RGB pathway: SlowOnly-R50 (stages (3, 4, 6, 3), base 64, 1 x 7 x 7 stem, inflate (0, 0, 1, 1)), 8 frames of
   224 x 224 -> (2048, 8, 7, 7);
@@ -43,7 +43,7 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class RGBPoseConfig:
-    """RGBPoseConv3D settings; defaults are MM-Gesture's (REFERENCE "RGBPoseConv3D").
+    """RGBPoseConv3D settings; defaults are MM-Gesture's (docs/recipes.md "RGBPoseConv3D").
 
     Attributes:
         rgb_base_channels, rgb_stage_blocks: the RGB SlowOnly-R50's width and depth (64, (3, 4, 6, 3)).

@@ -22,7 +22,7 @@ from torch import nn
 
 __all__ = ["SwinConfig", "R2Plus1DConfig", "VideoClassifier", "build_video_model", "SWIN_ARCHS"]
 
-# Video Swin T/S/B as in the paper, torchvision's builders and mmaction2's configs (shared/REFERENCE.md "Branches").
+# Video Swin T/S/B as in the paper, torchvision's builders and mmaction2's configs (docs/recipes.md, "Video Swin").
 SWIN_ARCHS: dict[str, dict] = {
     "swin3d_t": {"embed_dim": 96, "depths": (2, 2, 6, 2), "num_heads": (3, 6, 12, 24)},
     "swin3d_s": {"embed_dim": 96, "depths": (2, 2, 18, 2), "num_heads": (3, 6, 12, 24)},
