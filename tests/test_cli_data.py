@@ -33,7 +33,7 @@ def test_import_check_and_a_failing_check(tmp_path):
     rewrite_clips(ds, [c if c.clip_id != "0003_0" else c.__class__(**{**c.__dict__, "subject": "s0001"})
                        for c in ds.clips])
     res = runner.invoke(app, ["data", "check", str(ds_dir), "--no-video"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert "error: " in res.output and "subject 's0001' is in both train (2 clips, e.g. 0001_0) and test" in res.output
     assert "1 errors, 0 warnings" in res.output
 

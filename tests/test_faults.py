@@ -1,5 +1,6 @@
-"""Fault cases: every bad input a user can give ends in exit 2 (``data check``: 1) with ONE line that names the file
-and the problem, leaves no partial output and changes nothing written before; see docs/faults.md.
+"""Fault cases: every bad input a user can give ends in exit 2 with ONE line that names the file and the problem
+(``data check``: one line per problem), leaves no partial output and changes nothing written before; see
+docs/faults.md.
 
 Inputs are tiny (the conftest dataset, 16x16 videos, one-epoch runs), built once per module where they are only read.
 """
@@ -109,7 +110,7 @@ def test_mid_file_corruption_is_found_by_data_check_decode(tiny, tmp_path, capsy
     with pytest.raises(SystemExit) as e:
         main(["data", "check", str(root), "--decode"])
     out = capsys.readouterr().out
-    assert e.value.code == 1
+    assert e.value.code == 2
     lines = [ln for ln in out.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and str(bad) in lines[0] and "corrupt video" in lines[0], out
 
@@ -122,7 +123,7 @@ def test_corrupt_video_header_is_an_error_of_data_check(tiny, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["data", "check", str(root)])
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("error:")]
-    assert e.value.code == 1 and len(lines) == 1 and str(bad) in lines[0] and "cannot read video" in lines[0]
+    assert e.value.code == 2 and len(lines) == 1 and str(bad) in lines[0] and "cannot read video" in lines[0]
 
 
 def test_empty_dataset_fails_data_check(tiny, tmp_path, capsys):
@@ -134,7 +135,18 @@ def test_empty_dataset_fails_data_check(tiny, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["data", "check", str(root)])
     out = capsys.readouterr().out
-    assert e.value.code == 1 and "clips.csv: no clips: the dataset is empty" in out
+    assert e.value.code == 2 and "clips.csv: no clips: the dataset is empty" in out
+
+
+@pytest.mark.parametrize("value", ["-0.1", "1.5", "1", "abc", "nan"])
+def test_import_imigue_refuses_a_bad_min_confidence(value, tmp_path, capsys):
+    """Checked before anything is read or written: one line naming the option and its range, exit 2."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    out = tmp_path / "out"
+    _refused(["data", "import-imigue", raw, out, "--min-confidence", value], capsys, "--min-confidence", repr(value),
+             "[0, 1)")
+    assert not out.exists()
 
 
 # -- fusion -----------------------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ def import_imigue_cmd(
                                  "subject = video id (a weaker leak check)."),
     split: str = typer.Option(None, help="Without split lists: a subject-disjoint split, e.g. subject:0.7,0.05,0.25."),
     seed: int = typer.Option(0, help="Seed of --split (same seed, same split)."),
-    min_confidence: float = typer.Option(0.05, help="Sanitise: points below this confidence become missing."),
+    min_confidence: str = typer.Option("0.05", help="Sanitise: points below this confidence (0 <= X < 1) become "
+                                       "missing."),
     skip_bad: bool = typer.Option(False, help="Write the good clips; list the bad ones in import_report.json."),
     overwrite: bool = typer.Option(False, help="Replace OUT_DIR if it exists."),
     cut_clips: bool = typer.Option(True, "--cut-clips/--no-cut-clips", help="Cut every clip to videos/<clip>.mp4 "
@@ -36,10 +37,15 @@ def import_imigue_cmd(
         w, h = (int(x) for x in frame_size.lower().split("x"))
     except ValueError:
         raise UserError(f"--frame-size {frame_size!r}: expected WxH, e.g. 1280x720") from None
+    try:  # parsed here, not by typer, so that a bad value is one line (typer prints a usage box)
+        policy = SanitisePolicy(min_confidence=float(min_confidence))
+    except ValueError:
+        raise UserError(f"--min-confidence {min_confidence!r}: expected a number in [0, 1), the confidence below "
+                        "which a point becomes missing") from None
     report = import_imigue(path(raw_dir), path(out_dir), splits=[path(p) for p in splits or []],
                            subjects=path(subjects) if subjects else None, skip_bad=skip_bad, overwrite=overwrite,
                            cut_clips=cut_clips, fps=fps, frame_size=(w, h), name=name, split=split, seed=seed,
-                           policy=SanitisePolicy(min_confidence=min_confidence))
+                           policy=policy)
     console.print(report.summary(), highlight=False, soft_wrap=True, markup=False)
 
 
@@ -109,7 +115,8 @@ def check_cmd(
     decode: bool = typer.Option(False, "--decode", help="Decode every packet of every video (finds a corruption in "
                                 "the middle of a file, which the header probe does not; slower)."),
 ) -> None:
-    """Validate a dataset: one line per problem; exit 1 if there is any error (warnings alone exit 0)."""
+    """Validate a dataset: one line per problem, naming the file (and clip); exit 2 if there is any error, as for any
+    refused input (warnings alone exit 0)."""
     from microgesture.data.check import check_dataset
 
     problems = check_dataset(path(dataset), videos="decode" if decode else video)
@@ -118,7 +125,7 @@ def check_cmd(
     n_err = sum(p.severity == "error" for p in problems)
     console.print(f"{dataset}: {n_err} errors, {len(problems) - n_err} warnings", highlight=False, soft_wrap=True)
     if n_err:
-        raise typer.Exit(1)
+        raise typer.Exit(2)
 
 
 @data_app.command("stats")
