@@ -2,9 +2,11 @@
 in full (time, test accuracy), and its GPU-sized recipe estimated: a few training steps and test batches of the recipe
 are timed, and microgesture.clock's estimate extrapolates them to the recipe's epochs, validations and predictions.
 
-    python bench/bench_cost.py --dataset DIR [--branches joint-dstcnn,heatmap-posec3d-joint] [--out DIR]
+    python bench/bench_cost.py --dataset DIR [--branches joint-dstcnn,heatmap-posec3d-joint] [--out DIR [--overwrite]]
 
-Prints a Markdown table (the one in docs/cost.md) and writes it with the raw figures to OUT/cost.json.
+Prints a Markdown table (the one in docs/cost.md) and writes it with the raw figures to OUT/cost.json. The runs go
+to OUT/<branch>-cpu; rerunning into the same OUT needs ``--overwrite`` (the earlier runs are replaced), so that a
+measurement is never mixed with an older one.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from pathlib import Path
 DEFAULT_BRANCHES = "joint-dstcnn,heatmap-posec3d-joint,rgb-slowonly-r50"
 
 
-def _fit(cfg, out: Path) -> tuple[dict, float]:
+def _fit(cfg, out: Path, *, overwrite: bool) -> tuple[dict, float]:
     from microgesture.train import fit
 
     t0 = time.perf_counter()
-    metrics = fit(cfg, out=out, progress=False, logger="csv")
+    metrics = fit(cfg, out=out, progress=False, logger="csv", overwrite=overwrite)
     return metrics, time.perf_counter() - t0
 
 
@@ -75,7 +77,7 @@ def _unit_costs(cfg, ds, *, steps: int, test_batches: int, batch: int) -> tuple[
     return step_s, clip_s
 
 
-def measure(branch: str, dataset: str, out: Path, *, cut_steps: int, batch: int) -> dict:
+def measure(branch: str, dataset: str, out: Path, *, cut_steps: int, batch: int, overwrite: bool = False) -> dict:
     from microgesture.clock import Estimate
     from microgesture.data.format import Dataset
     from microgesture.sizes import size_layer
@@ -84,7 +86,7 @@ def measure(branch: str, dataset: str, out: Path, *, cut_steps: int, batch: int)
     ds = Dataset.open(dataset)
     row: dict = {"branch": branch}
     cpu = resolve_config(branch=branch, dataset=dataset, file_cfg=size_layer(branch, "cpu"))
-    m, s = _fit(cpu, out / f"{branch}-cpu")
+    m, s = _fit(cpu, out / f"{branch}-cpu", overwrite=overwrite)
     row["cpu"] = {"seconds": s, "epochs": cpu.train.epochs, "test_top1": m["test"]["top1"],
                   "test_macro_f1": m["test"]["macro_f1"], "val_top1": (m.get("val") or {}).get("top1")}
 
@@ -123,7 +125,13 @@ def main() -> None:
     ap.add_argument("--cut-steps", type=int, default=3, help="recipe steps timed (after the first)")
     ap.add_argument("--batch", type=int, default=8, help="clips per timed recipe step (scaled to the recipe's batch)")
     ap.add_argument("--out", default="", help="where the runs go (default: a temporary folder)")
+    ap.add_argument("--overwrite", action="store_true", help="replace the runs an earlier bench left in --out")
     a = ap.parse_args()
+    if a.out and not a.overwrite:
+        there = [b for b in a.branches.split(",") if (Path(a.out) / f"{b}-cpu").exists()]
+        if there:
+            ap.error(f"{a.out}: holds runs of an earlier bench ({', '.join(there)}); pass --overwrite to replace them "
+                     "or choose another --out")
     from microgesture.cli.common import setup_logging
     from microgesture.progress import set_mode, silence_third_party
 
@@ -135,7 +143,7 @@ def main() -> None:
         out = Path(a.out or tmp)
         rows = []
         for b in a.branches.split(","):
-            rows.append(measure(b, a.dataset, out, cut_steps=a.cut_steps, batch=a.batch))
+            rows.append(measure(b, a.dataset, out, cut_steps=a.cut_steps, batch=a.batch, overwrite=a.overwrite))
             if a.out:  # row by row: a long bench that dies keeps what it measured
                 (out / "cost.json").write_text(json.dumps(rows, indent=2, default=str) + "\n")
         print(table(rows, dataset=a.dataset))

@@ -1,6 +1,8 @@
 """Untrimmed detection on the synthetic benchmark: event F1 at temporal IoU 0.1/0.3/0.5 and detection speed.
 
-Steps (each skipped when its output exists in --work):
+Steps (each skipped when its finished output exists in --work; ``--overwrite`` redoes every step, replacing what is
+there, e.g. after changing --epochs, --preset, --minutes or --count; a training run left unfinished by a killed bench is
+restarted):
   1. the synthetic dataset (--preset, default small; skeletons only);
   2. a short CPU training run of the joint-dstcnn branch (narrow widths, few epochs) unless --model is given;
   3. --count untrimmed recordings of --minutes minutes with new subjects (microgesture data synth-untrimmed);
@@ -10,7 +12,7 @@ Steps (each skipped when its output exists in --work):
      then applied once to the test recordings; frames/s of offline detection and of the streaming OnlineDetector
      (with the last tuned setting).
 
-    .venv/bin/python bench/bench_detect.py --work runs/bench_detect [--epochs 8] [--threads 1]
+    .venv/bin/python bench/bench_detect.py --work runs/bench_detect [--epochs 8] [--threads 1] [--overwrite]
 
 Speed is measured with ``torch.set_num_threads(--threads)``; the real-time target is 25 frames/s.
 """
@@ -27,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 
-def train(dataset: Path, out: Path, *, epochs: int, seed: int) -> None:
+def train(dataset: Path, out: Path, *, epochs: int, seed: int, overwrite: bool) -> None:
     from microgesture.train import fit, resolve_config
 
     over = {
@@ -38,7 +40,7 @@ def train(dataset: Path, out: Path, *, epochs: int, seed: int) -> None:
     }
     cfg = resolve_config(branch="joint-dstcnn", dataset=str(dataset), overrides=over, seed=seed)
     t0 = time.perf_counter()
-    fit(cfg, out=out, progress=False)
+    fit(cfg, out=out, progress=False, overwrite=overwrite)
     print(f"trained {out} in {time.perf_counter() - t0:.0f} s")
 
 
@@ -68,6 +70,8 @@ def main() -> None:
     ap.add_argument("--windows", default="1.0,1.5,2.0", help="window lengths (s) to evaluate")
     ap.add_argument("--stride", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--overwrite", action="store_true", help="redo every step in --work (dataset, training, "
+                    "recordings) instead of reusing the finished ones")
     a = ap.parse_args()
 
     import torch
@@ -86,12 +90,15 @@ def main() -> None:
     model = Path(a.model) if a.model else work / "run-joint"
     if not a.model:
         ds = work / a.preset
-        if not ds.is_dir():
+        if a.overwrite or not ds.is_dir():
             t0 = time.perf_counter()
-            generate(ds, preset=a.preset, seed=a.seed, video=False)
+            generate(ds, preset=a.preset, seed=a.seed, video=False, overwrite=True)
             print(f"generated {ds} in {time.perf_counter() - t0:.0f} s")
-        if not (model / "model.ckpt").is_file():
-            train(ds, model, epochs=a.epochs, seed=a.seed)
+        if a.overwrite or not (model / "model.ckpt").is_file():
+            # the bench's own run folder: a finished run is replaced only with --overwrite, a started one always
+            train(ds, model, epochs=a.epochs, seed=a.seed, overwrite=True)
+        else:
+            print(f"reusing the trained {model} (--overwrite retrains)")
     metrics = json.loads((model / "metrics.json").read_text())
     print("clip classification of the model: " + ", ".join(
         f"{s} top-1 {100 * metrics[s]['top1']:.1f}% macro-F1 {100 * metrics[s]['macro_f1']:.1f}%"
@@ -99,7 +106,7 @@ def main() -> None:
 
     def recordings(seed: int, count: int):
         un = work / f"untrimmed-{seed}"
-        if not (un / "untrimmed.json").is_file():
+        if a.overwrite or not (un / "untrimmed.json").is_file():
             generate_untrimmed(un, seed=seed, minutes=a.minutes, count=count, preset=a.preset, overwrite=True)
         names = [r["name"] for r in json.loads((un / "untrimmed.json").read_text())["recordings"]]
         poses = [load_pose(un / f"{n}.npz") for n in names]
