@@ -11,7 +11,7 @@ detectors; later ones mostly track), for the single-person extractor of before (
 detection every 5 frames) and for the several-people extractor `microgesture pose` runs now (MultiPersonExtractor), on
 one astronaut and on two (a second, smaller copy on the right).
 
-    .venv-pose/bin/python bench/bench_pose.py --clips DIR [--frames N]
+    .venv-pose/bin/python bench/bench_pose.py --clips DIR [--match 'two_*'] [--frames N]
 
 runs `extract_pose` on every .mp4 of DIR (real footage) and reports per clip: people per frame, frames with several
 people, the tracks and the selected one, association checks, jumps of the selected track, missing parts and frames/s.
@@ -53,6 +53,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--complexity", type=int, default=1, help="Holistic model_complexity (1 ships in the wheel)")
     ap.add_argument("--clips", default=None, help="folder of real videos: quality figures per clip")
+    ap.add_argument("--match", default="*.mp4", help="with --clips: only the clips matching this glob")
     ap.add_argument("--old", action="store_true", help="with --clips: also the single-person HolisticExtractor's "
                     "missing parts (the extractor `microgesture pose` used before several-people tracking)")
     a = ap.parse_args()
@@ -67,7 +68,7 @@ def main() -> None:
     import mediapipe as mp
 
     if a.clips:
-        clips(Path(a.clips), a.frames if a.frames != 100 else None, old=a.old)
+        clips(Path(a.clips), a.frames if a.frames != 100 else None, old=a.old, match=a.match)
         return
     from microgesture.data.video import iter_frames
     from microgesture.pose.holistic import HolisticExtractor
@@ -99,7 +100,7 @@ def main() -> None:
                           f"then {n / (t3 - t2):.1f} frames/s ({1000 * (t3 - t2) / n:.1f} ms/frame)")
 
 
-def clips(folder: Path, frames: int | None, *, old: bool = False) -> None:
+def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "*.mp4") -> None:
     """Quality figures of `extract_pose` on every clip of ``folder`` (optionally its first ``frames`` frames).
 
     Face figures: ``face`` = no face point at all (a whole mesh or only the face detector's 5 keypoints), ``face
@@ -111,7 +112,7 @@ def clips(folder: Path, frames: int | None, *, old: bool = False) -> None:
     from microgesture.pose import extract_pose
     from microgesture.pose.people import is_jump
 
-    for video in sorted(folder.glob("*.mp4")):
+    for video in sorted(folder.glob(match)):
         with tempfile.TemporaryDirectory() as tmp:
             src = video
             if frames:
@@ -145,7 +146,8 @@ def clips(folder: Path, frames: int | None, *, old: bool = False) -> None:
         mesh_missing = float(((kp[:, 25:95, 2] > 0).sum(1) < 68).mean())
         print(f"{video.name}: {res.num_frames} frames, {res.num_frames / dt:.1f} frames/s (start-up included); "
               f"people per frame {dict(zip(*np.unique(count, return_counts=True), strict=True))}, several in "
-              f"{(count >= 2).mean():.0%}; tracks {[(t['id'], t['frames']) for t in sel['tracks']]}, selected "
+              f"{(count >= 2).mean():.0%} (exactly 2 in {(count == 2).mean():.0%}); "
+              f"tracks {[(t['id'], t['frames']) for t in sel['tracks']]}, selected "
               f"{sel['track']}; association {ok}/{rep} part-frames pass ({ok / max(rep, 1):.1%}) "
               f"{ {k: v['rate'] for k, v in assoc.items()} }; jumps of the selected track {jumps}; missing body "
               f"{m['body']:.1%}, face {m['face']:.1%}, left hand {m['left_hand']:.1%}, right hand "

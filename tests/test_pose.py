@@ -314,3 +314,59 @@ def test_missing_pose_env_error_says_how_to_create_it(tmp_path, monkeypatch):
     write_video(tmp_path / "g.mp4", np.full((2, 32, 32, 3), 120, np.uint8), fps=25)
     with pytest.raises(PoseError, match="make pose-env"):
         extract_pose(tmp_path / "g.mp4", backend="mediapipe")
+
+
+# -- discovery windows and progress ---------------------------------------------------------------------------------
+def test_discovery_windows_tile_the_longer_side():
+    """Discovery looks in the whole frame and in overlapping tiles that together cover it (a person cut by the frame
+    edge or beside another is found in a tile); a 4:3 frame gets its left and right 60 %, a wide one squares."""
+    from microgesture.pose.multi import discovery_windows
+
+    for w, h in ((340, 256), (426, 240), (1080, 1296), (64, 64)):
+        wins = discovery_windows(w, h)
+        assert wins[0] == (0, 0, w, h)
+        tiles = wins[1:]
+        assert all(0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h for x0, y0, x1, y1 in tiles)
+        cover = np.zeros((h, w), bool)
+        for x0, y0, x1, y1 in tiles:
+            cover[y0:y1, x0:x1] = True
+        assert cover.all() and all((x1 - x0) * (y1 - y0) < w * h for x0, y0, x1, y1 in tiles)
+    assert discovery_windows(340, 256)[1:] == [(0, 0, 204, 256), (136, 0, 340, 256)]
+    assert all(x1 - x0 == 240 for x0, _, x1, _ in discovery_windows(426, 240)[1:])  # squares on a wide frame
+
+
+def test_pose_child_progress_lines_move_the_bar(monkeypatch, caplog, capfd):
+    """The pose child's ``@progress DONE TOTAL`` lines drive the parent's progress bar (one log line in quiet mode);
+    its other stderr lines are passed on, TF-Lite noise dropped."""
+    pytest.importorskip("rich", reason="the progress bar lives in the main environment (the pose one has no rich)")
+    import logging
+    import sys
+
+    from microgesture.pose import _run_pose_child
+
+    monkeypatch.setenv("MICROGESTURE_QUIET", "1")
+    code = ("import sys\nfor i in range(1, 4): print(f'@progress {i} 3', file=sys.stderr)\n"
+            "print('INFO: Created TensorFlow Lite XNNPACK delegate for CPU.', file=sys.stderr)\n"
+            "print('a message', file=sys.stderr)")
+    with caplog.at_level(logging.INFO, logger="microgesture.progress"):
+        rc = _run_pose_child([sys.executable, "-c", code], env=dict(os.environ), description="pose v.mp4")
+    err = capfd.readouterr().err
+    assert rc == 0 and "a message" in err and "@progress" not in err and "TensorFlow" not in err
+    assert any("pose v.mp4: 3 frames in" in r.getMessage() for r in caplog.records)
+
+
+def test_python_m_pose_reports_progress_with_eta(tmp_path, monkeypatch, capsys):
+    """``python -m microgesture.pose`` prints frames done, speed and time left; for a parent it prints the
+    machine-readable ``@progress`` lines instead."""
+    _need("mediapipe")
+    from microgesture.pose.__main__ import main
+
+    write_video(tmp_path / "g.mp4", np.full((4, 64, 80, 3), 120, np.uint8), fps=25)
+    monkeypatch.delenv("MICROGESTURE_POSE_PROGRESS", raising=False)
+    assert main([str(tmp_path / "g.mp4"), "-o", str(tmp_path / "a.npz"), "--backend", "mediapipe"]) == 0
+    err = capsys.readouterr().err
+    assert "pose g.mp4: 4/4 frames" in err and "frames/s, eta 0 s" in err and "@progress" not in err
+    monkeypatch.setenv("MICROGESTURE_POSE_PROGRESS", "1")
+    assert main([str(tmp_path / "g.mp4"), "-o", str(tmp_path / "b.npz"), "--backend", "mediapipe"]) == 0
+    lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("@progress")]
+    assert lines == [f"@progress {i} 4" for i in range(1, 5)]

@@ -25,6 +25,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -201,7 +204,7 @@ def _from_openpose_json(folder: Path, *, select: str, frame_size: tuple[int, int
     return kp, sel
 
 
-def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int], None] | None,
+def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], None] | None,
                     options: dict) -> tuple[np.ndarray, dict, float, tuple[int, int], dict[int, np.ndarray]]:
     from microgesture.data.video import iter_frames, probe_video
     from microgesture.pose.multi import MultiPersonExtractor
@@ -209,13 +212,14 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int], None]
 
     info = probe_video(video, count=False)
     fps = info["fps"] or 25.0
+    total = info["num_frames"]  # from the header; 0 when it has none
     n = 0
     with MultiPersonExtractor(**options) as ex:
         for frame in iter_frames(video):
             ex.process(frame)
             n += 1
             if progress is not None:
-                progress(n)
+                progress(n, max(total, n))
         tracks = ex.all_tracks(n)
         settings, restarts = ex.settings(), ex.restarts
     tracks = stitch_tracks(tracks, max_gap=round(fps))  # lost for up to a second, found again where it was lost
@@ -341,23 +345,41 @@ def _in_pose_env(video: Path, *, select: str, max_gap: int, options: dict) -> Po
             "python3.11 -m venv .venv-pose && "
             ".venv-pose/bin/pip install mediapipe==0.10.21 'numpy<2' av && .venv-pose/bin/pip install --no-deps -e .")
     src = str(Path(__file__).resolve().parents[2])  # so an environment without microgesture installed still finds it
-    env = dict(os.environ, MICROGESTURE_POSE_CHILD="1", PYTHONPATH=os.pathsep.join(filter(None, [src, os.environ.get(
-        "PYTHONPATH")])))
+    env = dict(os.environ, MICROGESTURE_POSE_CHILD="1", MICROGESTURE_POSE_PROGRESS="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])))
     with tempfile.TemporaryDirectory(prefix="microgesture-pose-") as tmp:
         out = Path(tmp) / "pose.npz"
         cmd = [py, "-m", "microgesture.pose", str(video), "-o", str(out), "--backend", "mediapipe", "--select", select,
                "--max-gap", str(max_gap), "--options", json.dumps(options)]
-        from microgesture.progress import run_child
-
-        rc = run_child(cmd, env=env)  # the child's progress and errors reach our stderr, less TF-Lite/absl noise
+        rc = _run_pose_child(cmd, env=env, description=f"pose {video.name}")
         if rc != 0:
             raise PoseError(f"{video}: pose extraction in {py} failed (exit {rc}; its message is above)")
         return load_pose(out)
 
 
+_PROGRESS_LINE = re.compile(r"^@progress (\d+) (\d+)$")
+
+
+def _run_pose_child(cmd: list[str], *, env: dict, description: str) -> int:
+    """Run the pose child: its ``@progress DONE TOTAL`` lines move our progress bar (ETA; one line in quiet mode),
+    its other stderr lines reach ours less TF-Lite/absl noise (as :func:`microgesture.progress.run_child`)."""
+    from microgesture.progress import is_noise, progress_bar, verbose
+
+    with progress_bar(description, unit="frames") as tick, subprocess.Popen(
+            cmd, env=env, stderr=subprocess.PIPE, text=True, errors="replace", bufsize=1) as p:
+        for line in p.stderr:  # type: ignore[union-attr]
+            m = _PROGRESS_LINE.match(line.strip())
+            if m:
+                tick(int(m.group(1)), int(m.group(2)))
+            elif verbose() or not is_noise(line):
+                sys.stderr.write(line)
+                sys.stderr.flush()
+    return p.returncode
+
+
 def extract_pose(source: str | os.PathLike, *, backend: str | None = None, select: str = "main",
                  max_gap: int = 0, video: str | os.PathLike | None = None, fps: float | None = None,
-                 frame_size: tuple[int, int] | None = None, progress: Callable[[int], None] | None = None,
+                 frame_size: tuple[int, int] | None = None, progress: Callable[[int, int], None] | None = None,
                  options: dict | None = None) -> PoseResult:
     """Extract an OpenPose-137 skeleton from a video or an OpenPose JSON folder.
 
@@ -369,7 +391,8 @@ def extract_pose(source: str | os.PathLike, *, backend: str | None = None, selec
         max_gap: fill gaps of at most this many frames by linear interpolation (0 = off).
         video: for openpose-json, the matching video (gives fps and frame size).
         fps, frame_size: for openpose-json without a video (defaults 25 and 1280x720, iMiGUE's).
-        progress: called with the number of frames done (mediapipe).
+        progress: called with (frames done, frames in the video) (mediapipe); None draws a progress bar with an ETA
+            (:func:`microgesture.progress.progress_bar`; one log line in quiet mode).
         options: extra
             :class:`~microgesture.pose.multi.MultiPersonExtractor` settings (max_people, detect_every, margin...).
     """
@@ -387,7 +410,13 @@ def extract_pose(source: str | os.PathLike, *, backend: str | None = None, selec
             raise PoseError(f"{source}: video not found")
         if not _mediapipe_available():
             return _in_pose_env(source, select=select, max_gap=max_gap, options=options)
-        kp, sel, fps_, size, people = _from_mediapipe(source, select=select, progress=progress, options=options)
+        if progress is None and importlib.util.find_spec("rich") is not None:  # a bar with an ETA (quiet: one line)
+            from microgesture.progress import progress_bar
+
+            with progress_bar(f"pose {source.name}", unit="frames") as tick:
+                kp, sel, fps_, size, people = _from_mediapipe(source, select=select, progress=tick, options=options)
+        else:
+            kp, sel, fps_, size, people = _from_mediapipe(source, select=select, progress=progress, options=options)
     else:
         if video is not None:
             from microgesture.data.video import probe_video

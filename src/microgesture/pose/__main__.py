@@ -15,6 +15,12 @@ import sys
 import time
 
 
+def _seconds(s: float) -> str:
+    """``42 s``, ``3 min 05 s`` (as :func:`microgesture.progress.format_seconds`; that module needs rich, which the
+    pose environment does not have)."""
+    return f"{s:.0f} s" if s < 60 else f"{int(s // 60)} min {int(s % 60):02d} s"
+
+
 def main(argv: list[str] | None = None) -> int:
     from microgesture.pose import (
         BACKENDS,
@@ -38,10 +44,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--options", default="{}", help="JSON of HolisticExtractor settings")
     a = ap.parse_args(argv)
     t0 = time.time()
+    last = [t0]
+    machine = os.environ.get("MICROGESTURE_POSE_PROGRESS") == "1"  # the parent draws the bar from these lines
 
-    def progress(n: int) -> None:
-        if n % 250 == 0:
-            print(f"pose: {n} frames ({n / (time.time() - t0):.1f} frames/s)", file=sys.stderr, flush=True)
+    def progress(n: int, total: int) -> None:
+        if machine:
+            print(f"@progress {n} {total}", file=sys.stderr, flush=True)
+            return
+        now = time.time()
+        if now - last[0] >= 10 or n == total:  # a line every 10 s: frames done, speed and time left
+            last[0] = now
+            rate = n / max(now - t0, 1e-9)
+            print(f"pose {os.path.basename(a.source)}: {n}/{total} frames, {rate:.1f} frames/s, eta "
+                  f"{_seconds((total - n) / rate)}", file=sys.stderr, flush=True)
 
     try:
         res = extract_pose(a.source, backend=a.backend, select=a.select, max_gap=a.max_gap, video=a.video,

@@ -30,7 +30,7 @@ import numpy as np
 from microgesture.pose.holistic import _landmarks, holistic_to_openpose
 from microgesture.pose.people import _CORE, iou, is_jump, person_box
 
-__all__ = ["MultiPersonExtractor"]
+__all__ = ["MultiPersonExtractor", "discovery_windows"]
 
 _YOUNG = 3  # a track with fewer accepted frames than this is still a candidate
 
@@ -45,6 +45,21 @@ def _inside(a: np.ndarray, b: np.ndarray) -> float:
     return iw * ih / area if area > 0 else 1.0
 
 
+def discovery_windows(w: int, h: int) -> list[tuple[int, int, int, int]]:
+    """Where discovery looks: the whole frame, then overlapping tiles along its longer side (60 % of it, or
+    squares on a wide frame). The detector sees a 224 px square: a person cut by the frame edge or beside another
+    is found in a tile where the whole frame finds nobody (arm-wrestlers: 0 of 14 sampled frames whole, 11 of 14
+    in the left or right 60 %)."""
+    windows = [(0, 0, w, h)]
+    long_, short = max(h, w), min(h, w)
+    wide = long_ > 1.4 * short
+    side = short if wide else round(0.6 * long_)
+    n = 2 * int(np.ceil(long_ / side)) - 1 if wide else 2
+    for o in np.unique(np.linspace(0, long_ - side, n).round().astype(int)):
+        windows.append((int(o), 0, int(o) + side, h) if w >= h else (0, int(o), w, int(o) + side))
+    return windows
+
+
 @dataclass
 class _Track:
     id: int
@@ -55,6 +70,7 @@ class _Track:
     lost: int = 0
     crop: tuple[int, int, int, int] | None = None  # kept while the person stays well inside it
     born: int = 0
+    core: np.ndarray | None = None  # head-and-torso box when last seen (painted out of the others' crops)
     rows: dict[int, np.ndarray] = field(default_factory=dict)  # frame -> (137, 3)
 
 
@@ -67,11 +83,17 @@ class MultiPersonExtractor:
         margin: crop margin around a person's box, as a fraction of the box's larger side.
         max_lost: frames without the person before a track ends.
         min_side: discovery enlarges frames whose short side is smaller than this (px).
+        hog: also look for people around OpenCV HOG person boxes (score above ``hog_threshold``).
+        recent: while fewer people are followed than were seen in the last ``recent`` frames, discovery runs every
+            ``detect_every`` frames (someone was just lost) instead of backing off.
+        jump_shift: a tracker whose person moved more than this many body scales per frame has jumped
+            (:func:`~microgesture.pose.people.is_jump`).
         model_complexity, refine_face, min_detection_confidence, min_tracking_confidence: Holistic settings.
     """
 
     def __init__(self, *, max_people: int = 4, detect_every: int = 5, max_detect_every: int = 30, margin: float = 0.3,
-                 max_lost: int = 15, min_side: int = 480, model_complexity: int = 1, refine_face: bool = True,
+                 max_lost: int = 15, min_side: int = 480, hog: bool = True, hog_threshold: float = 0.5,
+                 recent: int = 30, jump_shift: float = 1.0, model_complexity: int = 1, refine_face: bool = True,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
         os.environ.setdefault("GLOG_minloglevel", "2")  # silence the TFLite/absl start-up chatter
         import mediapipe as mp
@@ -82,9 +104,20 @@ class MultiPersonExtractor:
         self.max_detect_every = max(self.detect_every, int(max_detect_every))
         self._every = self.detect_every  # current interval: doubles while discovery finds nobody new
         self._next_detect = 0
+        self._last_detect = -10**9
         self.margin = float(margin)
         self.max_lost = int(max_lost)
         self.min_side = int(min_side)
+        self.hog_threshold = float(hog_threshold)
+        self._hog = None
+        if hog:
+            import cv2
+
+            self._hog = cv2.HOGDescriptor()
+            self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self.recent = int(recent)
+        self.jump_shift = float(jump_shift)
+        self._seen: list[int] = []  # people accepted in each of the last ``recent`` frames
         self._opts = {"model_complexity": model_complexity, "refine_face_landmarks": refine_face,
                       "min_detection_confidence": min_detection_confidence,
                       "min_tracking_confidence": min_tracking_confidence}
@@ -98,11 +131,14 @@ class MultiPersonExtractor:
         self._next_id = 0
         self.frames = 0
         self.restarts = 0
+        self.fallbacks = 0  # frames where static Pose gave a track's body because Holistic found none
 
     def settings(self) -> dict:
         return {"max_people": self.max_people, "detect_every": self.detect_every,
                 "max_detect_every": self.max_detect_every, "margin": self.margin,
-                "max_lost": self.max_lost, "min_side": self.min_side, **self._opts}
+                "max_lost": self.max_lost, "min_side": self.min_side, "hog": self._hog is not None,
+                "hog_threshold": self.hog_threshold, "recent": self.recent,
+                "jump_shift": self.jump_shift, **self._opts}
 
     def close(self) -> None:
         for tr in self.tracks:
@@ -121,9 +157,29 @@ class MultiPersonExtractor:
         return self._mp.solutions.holistic.Holistic(static_image_mode=False, **self._opts)
 
     # -- discovery ------------------------------------------------------------------------------------------------
-    def _discover(self, frame: np.ndarray) -> list[np.ndarray]:
-        """Boxes of people not yet tracked (frame pixels). A wide frame is searched in overlapping square tiles too
-        (the detector sees a 224 px square, where a small figure in a wide frame shrinks to a few pixels)."""
+    def _candidates(self, frame: np.ndarray) -> list[np.ndarray]:
+        """Person boxes from OpenCV's HOG people detector (Dalal-Triggs, shipped in the opencv wheel), on the frame
+        scaled to a ``min_side`` short side; each becomes a window where static Pose looks for that person alone."""
+        import cv2
+
+        if self._hog is None:
+            return []
+        h, w = frame.shape[:2]
+        s = self.min_side / min(h, w)
+        img = cv2.resize(frame, (round(w * s), round(h * s)), interpolation=cv2.INTER_LINEAR)
+        rects, weights = self._hog.detectMultiScale(img, winStride=(8, 8), padding=(8, 8), scale=1.05)
+        out = []
+        for (x, y, bw, bh), wt in zip(rects, np.ravel(weights), strict=True):
+            if wt > self.hog_threshold:
+                out.append(np.array([x, y, x + bw, y + bh], np.float32) / s)
+        return out
+
+    def _discover(self, frame: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """People not yet tracked: (box in frame pixels, the body static Pose found as OpenPose-137) each.
+
+        Static Pose looks in the whole frame, in overlapping tiles (:func:`discovery_windows`) and around each HOG
+        person box (:meth:`_candidates`, the box grown by half its height); the people tracked and every person found
+        are painted gray before the next look, so each look can only find someone new."""
         import cv2
 
         h, w = frame.shape[:2]
@@ -133,17 +189,23 @@ class MultiPersonExtractor:
         known = [tr.box for tr in self.tracks]
         for b in known:
             self._paint(img, b * s, grow=0.05)
-        side = min(h, w)
-        windows = [(0, 0, w, h)]
-        if max(h, w) > 1.4 * side:
-            n = 2 * int(np.ceil(max(h, w) / side)) - 1
-            for o in np.unique(np.linspace(0, max(h, w) - side, n).round().astype(int)):
-                windows.append((o, 0, o + side, h) if w > h else (0, o, w, o + side))
+        windows = discovery_windows(w, h)
+        for c in self._candidates(frame):
+            if all(_inside(c, k) < 0.6 for k in known):
+                g = 0.5 * (c[3] - c[1])
+                windows.append((int(max(0, c[0] - g)), int(max(0, c[1] - g)), int(min(w, c[2] + g)),
+                                int(min(h, c[3] + g))))
         found: list[np.ndarray] = []
+        bodies: list[np.ndarray] = []
         for x0, y0, x1, y1 in windows:
             for _ in range(self.max_people - len(self.tracks) - len(found)):
-                view = np.ascontiguousarray(img[round(y0 * s):round(y1 * s), round(x0 * s):round(x1 * s)])
-                r = self._finder.process(view)
+                view = img[round(y0 * s):round(y1 * s), round(x0 * s):round(x1 * s)]
+                if min(view.shape[:2]) < 16:
+                    break
+                if min(view.shape[:2]) < self.min_side // 2:  # a small window: enlarge it for the 224 px detector
+                    k = self.min_side / 2 / min(view.shape[:2])
+                    view = cv2.resize(view, (round(view.shape[1] * k), round(view.shape[0] * k)))
+                r = self._finder.process(np.ascontiguousarray(view))
                 if r.pose_landmarks is None:
                     break
                 p = _landmarks(r.pose_landmarks, 3)
@@ -155,11 +217,16 @@ class MultiPersonExtractor:
                 box = np.clip(box, 0, [w - 1, h - 1, w - 1, h - 1])
                 self._paint(img, box * s, grow=0.05)
                 bw, bh = box[2] - box[0], box[3] - box[1]
-                # a box much narrower than tall is a limb or a fragment of someone painted out, not a person
+                # a box much narrower than tall is a limb or a fragment of someone painted out, not a person; a
+                # tiny one (under an eighth of the frame's short side) or one without both shoulders is clutter
+                # (a hoop, a poster) that static Pose reads as a person in a small window
                 if all(iou(box, k) < 0.3 and _inside(box, k) < 0.6 for k in known + found) and \
-                        min(bw, bh) > 4 and bw >= 0.15 * bh:
+                        min(bw, bh) > 4 and bw >= 0.15 * bh and max(bw, bh) >= min(h, w) / 8 and \
+                        (p[[11, 12], 2] > 0.5).all():
                     found.append(box)
-        return found
+                    bodies.append(holistic_to_openpose(p, None, None, None, image_size=(x1 - x0, y1 - y0),
+                                                       frame_size=(w, h), offset=(float(x0), float(y0))))
+        return list(zip(found, bodies, strict=True))
 
     @staticmethod
     def _paint(img: np.ndarray, box: np.ndarray, *, grow: float) -> None:
@@ -188,7 +255,34 @@ class MultiPersonExtractor:
             (box[2] + g <= crop[2] or crop[2] >= w) and (box[3] + g <= crop[3] or crop[3] >= h)
         return inside and 0.7 * have <= size <= 1.3 * have
 
+    def _others_painted(self, tr: _Track, image: np.ndarray, crop: tuple[int, int, int, int]) -> np.ndarray:
+        """The crop with the other people followed painted gray (their head-and-torso box, grown by a fifth), except
+        where it overlaps this person's own: the tracker then cannot drift onto a neighbour, and its detector, when it
+        re-detects, finds this person (arm-wrestlers fill each other's crops)."""
+        x0, y0 = crop[0], crop[1]
+        own = tr.core
+        out = None
+        for o in self.tracks:
+            if o is tr or o.core is None or o.lost:
+                continue
+            b = o.core + np.array([-1, -1, 1, 1]) * 0.2 * max(o.core[2] - o.core[0], o.core[3] - o.core[1])
+            bx0, by0 = int(max(0, b[0] - x0)), int(max(0, b[1] - y0))
+            bx1, by1 = int(min(image.shape[1], b[2] - x0 + 1)), int(min(image.shape[0], b[3] - y0 + 1))
+            if bx1 <= bx0 or by1 <= by0:
+                continue
+            if out is None:
+                out = image.copy()
+            out[by0:by1, bx0:bx1] = 128
+            if own is not None:  # keep this person's own head and torso
+                ox0, oy0 = int(max(0, own[0] - x0)), int(max(0, own[1] - y0))
+                ox1, oy1 = int(min(image.shape[1], own[2] - x0 + 1)), int(min(image.shape[0], own[3] - y0 + 1))
+                if ox1 > ox0 and oy1 > oy0:
+                    out[oy0:oy1, ox0:ox1] = image[oy0:oy1, ox0:ox1]
+        return image if out is None else out
+
     def _run(self, tr: _Track, frame: np.ndarray) -> np.ndarray | None:
+        import cv2
+
         h, w = frame.shape[:2]
         if tr.crop is None or tr.lost or not self._fits(tr.box, tr.crop, w, h):
             # Holistic tracks in the coordinates of the image it saw: a crop that moves every frame breaks its face
@@ -197,13 +291,29 @@ class MultiPersonExtractor:
         x0, y0, x1, y1 = tr.crop
         if x1 - x0 < 8 or y1 - y0 < 8:
             return None
-        image = np.ascontiguousarray(frame[y0:y1, x0:x1])
+        image = self._others_painted(tr, np.ascontiguousarray(frame[y0:y1, x0:x1]), tr.crop)
         r = tr.tracker.process(image)
+        size, at = (x1 - x0, y1 - y0), (float(x0), float(y0))
         if r.pose_landmarks is None:
-            return None
-        kp = holistic_to_openpose(_landmarks(r.pose_landmarks, 3), _landmarks(r.face_landmarks, 2),
-                                  _landmarks(r.left_hand_landmarks, 2), _landmarks(r.right_hand_landmarks, 2),
-                                  image_size=(x1 - x0, y1 - y0), frame_size=(w, h), offset=(float(x0), float(y0)))
+            # Holistic lost (or never took hold of) this person: static Pose on the same crop, enlarged when small,
+            # gives the body for this frame (face from the head square below; hands missing), so a person Holistic
+            # cannot lock onto (cut by the frame edge, motion blur) is still followed
+            view = image
+            if min(image.shape[:2]) < self.min_side // 2:
+                k = self.min_side / 2 / min(image.shape[:2])
+                view = cv2.resize(image, (round(image.shape[1] * k), round(image.shape[0] * k)))
+            r2 = self._finder.process(np.ascontiguousarray(view))
+            if r2.pose_landmarks is None:
+                return None
+            p = _landmarks(r2.pose_landmarks, 3)
+            if (p[:, 2] > 0.5).sum() < 6:
+                return None
+            kp = holistic_to_openpose(p, None, None, None, image_size=size, frame_size=(w, h), offset=at)
+            self.fallbacks += 1
+        else:
+            kp = holistic_to_openpose(_landmarks(r.pose_landmarks, 3), _landmarks(r.face_landmarks, 2),
+                                      _landmarks(r.left_hand_landmarks, 2), _landmarks(r.right_hand_landmarks, 2),
+                                      image_size=size, frame_size=(w, h), offset=at)
         if r.face_landmarks is None and kp[0, 2] > 0.5:
             self._face_from_head(kp, frame)
         return kp
@@ -265,29 +375,40 @@ class MultiPersonExtractor:
         out: dict[int, np.ndarray] = {}
         for tr in sorted(self.tracks, key=lambda x: x.id):  # older tracks first: they keep their person
             self._step(tr, frame, t, out)
+        if self._seen and len(out) < max(self._seen):  # someone seen lately is not followed now: keep looking
+            self._every = self.detect_every
+            self._next_detect = min(self._next_detect, self._last_detect + self.detect_every)
         if t >= self._next_detect and len(self.tracks) < self.max_people:
             found = self._discover(frame)
-            for box in found:
+            for box, body in found:
                 tr = _Track(id=self._next_id, tracker=self._holistic(), box=box, born=t)
                 log.debug("frame %d: new person %d at %s", t, tr.id, np.round(box))
                 self._next_id += 1
                 self.tracks.append(tr)
-                self._step(tr, frame, t, out)
+                self._step(tr, frame, t, out, seed=body)
             # while every person is followed and nobody new shows up, look less often (discovery costs several
             # static Pose passes): the interval doubles up to max_detect_every, and resets when a person followed
             # is lost or a new one is confirmed
             self._every = min(2 * self._every, self.max_detect_every)
             self._next_detect = t + self._every
+            self._last_detect = t
+        self._seen = (self._seen + [len(out)])[-self.recent:]
         for tr in [x for x in self.tracks if x.lost > self.max_lost]:
             tr.tracker.close()
             self.tracks.remove(tr)
             self.ended.append(tr)
         return out
 
-    def _step(self, tr: _Track, frame: np.ndarray, t: int, out: dict[int, np.ndarray]) -> None:
-        """Track ``tr`` in frame ``t``: accept its skeleton into ``out`` or count it lost."""
+    def _step(self, tr: _Track, frame: np.ndarray, t: int, out: dict[int, np.ndarray], *,
+              seed: np.ndarray | None = None) -> None:
+        """Track ``tr`` in frame ``t``: accept its skeleton into ``out`` or count it lost. ``seed``: the body that
+        discovery found for a new track (its skeleton in this frame when its own tracker does not take hold yet)."""
         kp = self._run(tr, frame)
-        if kp is not None and tr.last is not None and is_jump(tr.last, kp, frames=t - tr.last_t):
+        seeded = kp is None and seed is not None
+        if seeded:
+            kp = seed
+        if kp is not None and tr.last is not None and is_jump(tr.last, kp, max_shift=self.jump_shift,
+                                                              frames=t - tr.last_t):
             log.debug("frame %d: track %d jumped; restarting its tracker", t, tr.id)
             self._restart(tr)
             kp = None
@@ -312,10 +433,12 @@ class MultiPersonExtractor:
                 self._every = self.detect_every
             return
         tr.lost = 0
-        tr.last, tr.last_t = kp, t
+        # a seed (static Pose on an enlarged window) is too coarse to judge the tracker's first skeleton by
+        tr.last, tr.last_t = (None if seeded else kp), t
         visible = kp[:, 2] > 0.3
         box = person_box(kp * visible[:, None])
         tr.box = box if box is not None else person_box(kp)
+        tr.core = person_box(kp, joints=_CORE)
         tr.rows[t] = kp
         out[tr.id] = kp
         if len(tr.rows) == _YOUNG:  # a new person confirmed: others may be arriving, look again soon
