@@ -6,7 +6,7 @@ refuses files whose ids, labels or class lists differ, naming the file and the f
 itself a ``Predictions`` whose ``logits`` are the log of the fused probabilities, so ``softmax(logits)`` gives them
 back and every consumer of the predictions contract (metrics, pseudo-labels, submissions) reads fusions as branches.
 
-Sources (REFERENCE.md): AIM fuses softmax(logits / 2.5) per model with weights grid-searched on val and reports a
+Sources (docs/recipes.md): AIM fuses softmax(logits / 2.5) per model with weights grid-searched on val and reports a
 LightGBM stacker overfitting (~56% vs 68%); MM-Gesture's final ensemble is 0.2 x each of five Swin models +
 0.5 x (RGB+J) + 0.5 x (RGB+L) over probabilities. microgesture's default (Decisions): per-model temperature fitted by
 NLL and weights searched on val; tau = 2.5 when there is no labelled val split.

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from microgesture.predictions import Predictions
 
 METHODS = ("mean", "weighted", "temperature", "stacking")
-AIM_TAU = 2.5  # AIM: softmax(logits / 2.5) per model (REFERENCE.md, Decisions: used when there is no val split)
-# MM-Gesture final ensemble (REFERENCE.md): 0.2 x each of the five Video Swin models + 0.5 x each RGBPose-Conv3D model
+AIM_TAU = 2.5  # AIM: softmax(logits / 2.5) per model (docs/recipes.md: used when there is no val split)
+# MM-Gesture final ensemble (docs/recipes.md) 0.2 x each of the five Video Swin models + 0.5 x each RGBPose-Conv3D model
 # (each RGBPose term is that branch's own rgb/pose probability average).
 MM_GESTURE_WEIGHTS: dict[str, float] = {
     "swin-rgb": 0.2,

@@ -60,7 +60,7 @@ PRESETS: dict[str, Preset] = {
         Preset(name="small", clips=(1800, 160, 540), subjects=(16, 3, 5), frame_size=(320, 180), clip_median=32,
                clip_sigma=0.3, clip_tail=0.5, clip_range=(10, 130), clips_per_video=44, video_sigma=0.3,
                gap=(1, 900), gap_median=25, gap_sigma=1.9, overlap=0.55),
-        # iMiGUE-sized: 12,893 / 777 / 4,562 clips and 72 subjects (REFERENCE.md)
+        # iMiGUE-sized: 12,893 / 777 / 4,562 clips and 72 subjects (docs/recipes.md)
         Preset(name="full", clips=(12893, 777, 4562), subjects=(50, 4, 18), frame_size=(1280, 720),
                clip_median=36, clip_sigma=0.45, clip_tail=0.85, clip_range=(8, 500), clips_per_video=39,
                video_sigma=0.6, gap=(1, 1500), gap_median=25, gap_sigma=1.9, overlap=0.55, min_train=1),
