@@ -79,7 +79,8 @@ def test_weight_search_never_worse_than_best_single_model(m, objective, tau):
         rng = np.random.default_rng(seed)
         y = rng.integers(0, K, 80)
         ps = [_pred(rng, y, 2.5 if i == 1 else 0.3, f"m{i}") for i in range(m)]  # only model 1 is informative
-        res = fuse(ps, None, method="temperature", config=FusionConfig(objective=objective, step=0.1, tau=tau))
+        res = fuse(ps, None, method="temperature", config=FusionConfig(objective=objective, step=0.1, tau=tau,
+                                                                         tolerance=0))
         key = "top1" if objective == "top1" else "macro_f1"
         singles = [classification_report(p.logits, p.labels, p.classes)[key] for p in ps]
         fused = classification_report(res.val.logits, res.val.labels, res.val.classes)[key]
@@ -107,6 +108,31 @@ def test_weight_search_ties_move_weight_off_a_model_that_adds_nothing(rng, max_g
     w, score, _ = search_weights([good, flat], y, step=0.1, max_grid_models=max_grid_models)
     assert score == pytest.approx(float((good.argmax(1) == y).mean()))
     assert w[0] >= 0.8, w
+
+
+@pytest.mark.parametrize("tolerance", ["se", 0.05])
+def test_weight_search_within_tolerance_goes_toward_equal_weights(rng, tolerance):
+    """Two equally good models whose errors differ: single models and mixes score within a few clips of each other on
+    val, so the band ties them and the search returns (near) equal weights; without it, the noisy maximum wins."""
+    y = rng.integers(0, K, 160)
+    a, b = _pred(rng, y, 1.5, "a").probs(), _pred(rng, y, 1.5, "b").probs()
+    w0, s0, _ = search_weights([a, b], y, step=0.05)
+    w, s, how = search_weights([a, b], y, step=0.05, tolerance=tolerance)
+    assert abs(w[0] - 0.5) <= abs(w0[0] - 0.5) and abs(w[0] - 0.5) < 0.2, (w, w0)
+    band = np.sqrt(s0 * (1 - s0) / len(y)) if tolerance == "se" else tolerance
+    assert s >= s0 - band - 1e-12 and "ties within" in how
+
+
+def test_weight_search_tolerance_keeps_a_clearly_better_model(rng):
+    """A margin of one standard error cannot hand weight to a model far below it on val."""
+    y = rng.integers(0, K, 160)
+    good, bad = _pred(rng, y, 3.0, "good").probs(), np.full((160, K), 1.0 / K)
+    bad = bad + rng.random(bad.shape) * 0.5  # noise that scores near chance alone
+    bad = bad / bad.sum(1, keepdims=True)
+    w, s, _ = search_weights([good, bad], y, step=0.05, tolerance="se")
+    assert s >= float((good.argmax(1) == y).mean()) - np.sqrt(0.25 / 160) - 1e-12
+    with pytest.raises(FusionError, match="tolerance"):
+        search_weights([good, bad], y, tolerance=-1)
 
 
 def test_mean_of_identical_files_equals_the_file(rng):

@@ -37,6 +37,9 @@ class FusionConfig:
             and 2.5 (AIM) otherwise.
         objective: what the weight search maximises on val: ``top1`` or ``macro_f1``.
         step: simplex grid step for the weight search (must divide 1).
+        tolerance: val-score margin within which weightings tie and the one nearest equal weights wins: ``"se"``
+            (one binomial standard error of the best val score, the default: the search overfits a small val split
+            otherwise) or a number (0 = the plain maximum).
         max_grid_models: full simplex grid up to this many models, coordinate ascent above.
         stacker: ``logreg`` (scikit-learn multinomial logistic regression) or ``lightgbm`` (optional extra).
         cv_folds: folds of the cross-validated val score of the stacker.
@@ -47,6 +50,7 @@ class FusionConfig:
     tau: float | str | None = None
     objective: str = "top1"
     step: float = 0.05
+    tolerance: float | str = "se"
     max_grid_models: int = 4
     stacker: str = "logreg"
     cv_folds: int = 5
@@ -62,6 +66,8 @@ class FusionConfig:
         n = round(1.0 / self.step) if self.step > 0 else 0
         if n < 1 or abs(n * self.step - 1.0) > 1e-9:
             raise FusionError(f"step must divide 1 (e.g. 0.05, 0.1), got {self.step}")
+        if self.tolerance != "se" and (isinstance(self.tolerance, str) or not self.tolerance >= 0):
+            raise FusionError(f"tolerance must be a number >= 0 or 'se', got {self.tolerance!r}")
         if self.stacker not in ("logreg", "lightgbm"):
             raise FusionError(f"stacker must be logreg or lightgbm, got {self.stacker!r}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 
 import numpy as np
 
@@ -11,6 +12,15 @@ from microgesture.metrics import macro_f1
 from microgesture.progress import track
 
 EPS = 1e-12
+log = logging.getLogger(__name__)
+
+
+def _band(tolerance: float | str, best: float, n: int) -> float:
+    """Score margin treated as a tie: ``tolerance`` itself, or one binomial standard error of ``best`` over n rows."""
+    if tolerance == "se":
+        return float(np.sqrt(best * (1.0 - best) / n))
+    return float(tolerance)
+
 
 def _nll(logits: np.ndarray, labels: np.ndarray, tau: float) -> float:
     z = logits / tau
@@ -80,33 +90,46 @@ def _simplex_grid(m: int, n: int) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64) / n
 
 
-def _pick(cands: np.ndarray, scores: np.ndarray, py: np.ndarray) -> int:
-    """Best score; ties (within 1e-12) go to the lowest NLL of the fused probabilities, then toward uniform weights.
+def _pick(cands: np.ndarray, scores: np.ndarray, py: np.ndarray, band: float = 0.0) -> int:
+    """Best score; ties (within ``band`` + 1e-12) go toward uniform weights when ``band`` > 0, else to the lowest NLL
+    of the fused probabilities, then toward uniform weights.
 
     ``py`` (M, N) holds each model's probability of the true class. Top-1 is flat over wide regions of the simplex;
     the tie-break by likelihood moves weight off a model that adds nothing (a near-uniform branch would otherwise
     get its share just for being harmless to val top-1), and uniform settles exact ties such as identical models.
+    With a band (one standard error of the val score, see :func:`search_weights`), weightings that val cannot tell
+    apart from the best are tied and the one nearest equal weights wins: shrinkage toward the mean fusion, the
+    one-standard-error rule of Breiman et al. (CART, 1984).
     """
     m = cands.shape[1]
-    tied = np.flatnonzero(scores >= scores.max() - 1e-12)
-    nll = -np.log(np.clip(cands[tied] @ py, EPS, None)).mean(axis=1)
-    dist = np.linalg.norm(cands[tied] - 1.0 / m, axis=1)
-    return int(tied[np.lexsort((dist, np.round(nll, 12)))[0]])
+    tied = np.flatnonzero(scores >= scores.max() - band - 1e-12)
+    nll = np.round(-np.log(np.clip(cands[tied] @ py, EPS, None)).mean(axis=1), 12)
+    dist = np.round(np.linalg.norm(cands[tied] - 1.0 / m, axis=1), 12)
+    keys = (nll, dist) if band > 0 else (dist, nll)  # np.lexsort sorts by the last key first
+    return int(tied[np.lexsort(keys)[0]])
 
 
 def search_weights(
     probs: list[np.ndarray], labels: np.ndarray, *, objective: str = "top1", step: float = 0.05,
-    max_grid_models: int = 4,
+    max_grid_models: int = 4, tolerance: float | str = 0.0,
 ) -> tuple[np.ndarray, float, str]:
     """Weights over the simplex maximising ``objective`` of the fused argmax on the labelled rows.
+
+    The val split is small (160 clips in the demo): the maximum over hundreds of weightings of a score that moves by
+    1/N per clip is mostly noise, and the argmax overfits it (weights that win val by one clip lose on test).
+    ``tolerance`` counters that: every weighting within it of the best counts as tied, and the tie goes to the one
+    nearest equal weights.
 
     Args:
         probs: one (N, K) probability array per model.
         labels: (N,) ground truth, -1 rows ignored.
+        tolerance: 0 (the plain maximum), a score margin, or ``"se"``: one binomial standard error of the best
+            score, sqrt(s (1 - s) / N).
 
     Returns:
-        (weights (M,), best score, search used). The simplex vertices (single models) are always candidates, so the
-        result is never worse on val than the best single model.
+        (weights (M,), val score of those weights, search used). With tolerance 0 the simplex vertices (single
+        models) are candidates, so the result is never worse on val than the best single model; with a tolerance it
+        is at most that margin worse.
     """
     labels = np.asarray(labels)
     keep = labels >= 0
@@ -116,13 +139,17 @@ def search_weights(
     y = labels[keep]
     py = p[:, np.arange(len(y)), y]  # (M, N): each model's probability of the true class, for the tie-break
     m, n = len(probs), round(1.0 / step)
+    if tolerance != "se" and (isinstance(tolerance, str) or not tolerance >= 0):
+        raise FusionError(f"tolerance must be a number >= 0 or 'se', got {tolerance!r}")
     if m == 1:
         return np.ones(1), float(_evaluate(p, y, np.ones((1, 1)), objective)[0]), "single model"
     if m <= max_grid_models:
         grid = _simplex_grid(m, n)
         s = _evaluate(p, y, grid, objective)
-        i = _pick(grid, s, py)
-        return grid[i], float(s[i]), f"simplex grid, step {step} ({len(grid)} points)"
+        band = _band(tolerance, float(s.max()), len(y))
+        i = _pick(grid, s, py, band)
+        how = f"simplex grid, step {step} ({len(grid)} points)" + (f", ties within {band:.4f}" if band else "")
+        return grid[i], float(s[i]), how
     # coordinate ascent from the best of {uniform, each single model}; a move is taken only if it raises the score,
     # or keeps it and lowers the fused NLL, so the search cannot cycle.
     def nll(w: np.ndarray) -> float:
@@ -132,6 +159,8 @@ def search_weights(
     s = _evaluate(p, y, start, objective)
     i = _pick(start, s, py)
     w, best = start[i], float(s[i])
+    if tolerance:  # the margin applies to the grid; coordinate ascent (many models) keeps its plain maximum
+        log.info("fusion: tolerance %s ignored by coordinate ascent (%d models)", tolerance, m)
     values = np.arange(n + 1) / n
     for _ in range(50):
         moved = False
