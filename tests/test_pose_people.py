@@ -94,6 +94,25 @@ def test_stitch_joins_a_lost_person_found_again_and_nobody_else():
     assert sorted(stitch_tracks({0: first, 3: again}, max_gap=2)) == [0, 3]  # gap longer than allowed
 
 
+def test_stitch_joins_a_fast_person_who_left_their_old_box():
+    """A small, fast person lost for 6 frames is found again off their old box (no overlap): joined when the step
+    is within the jump reach; a track that starts far away is not; of two candidates the nearer is joined."""
+    a = np.stack([_person(100 + 12 * i, 100, s=10) for i in range(30)])  # box about 25 px tall, 12 px per frame
+    first, again = a.copy(), a.copy()
+    first[10:] = 0
+    again[:16] = 0  # lost for frames 10-15: 84 px further, no overlap with the last box
+    assert iou(person_box(first[9]), person_box(again[16])) == 0
+    far = np.stack([_person(600, 300, s=10) for _ in range(30)])
+    far[:14] = 0
+    out = stitch_tracks({0: first, 3: again, 5: far}, max_gap=10, max_shift=4.0)
+    assert sorted(out) == [0, 5] and (out[0][16:, 1, 2] > 0).all()
+    assert sorted(stitch_tracks({0: first, 3: again}, max_gap=10, max_shift=0.75)) == [0, 3]  # a jump at 0.75
+    near = np.stack([_person(100 + 12 * 9 + 20, 100, s=10) for _ in range(30)])
+    near[:12] = 0
+    out = stitch_tracks({0: first, 3: again, 4: near}, max_gap=10, max_shift=4.0)
+    assert sorted(out) == [0, 3]  # the nearer candidate (4) joined 0; then 3 overlaps it in time
+
+
 def test_association_drops_parts_of_someone_else():
     kp = np.stack([_person(100, 100) for _ in range(6)])
     other = _person(300, 100)

@@ -2,21 +2,24 @@
 
 How it works, frame by frame:
 
-1. Discovery (every ``detect_every`` frames): MediaPipe Pose in static-image mode looks for a person on the frame
-   with the people already tracked painted over in gray; each person found is painted over in turn and the search
-   repeats, up to ``max_people``. Small frames are enlarged first (short side >= ``min_side`` px) so that small
-   figures are found. A find that overlaps a tracked person is ignored.
+1. Discovery (every ``detect_every`` frames, less often while nobody new shows up): MediaPipe Pose in static-image
+   mode looks for a person on the frame with the people already tracked painted over in gray; each person found is
+   painted over in turn and the search repeats, up to ``max_people``. It looks in the whole frame, in overlapping
+   tiles (:func:`discovery_windows`) and around each box of OpenCV's HOG people detector. Small frames and windows
+   are enlarged first so that small figures are found. A find that overlaps a tracked person is ignored; its body is
+   the new track's first frame.
 2. Tracking: each person (track) has a Holistic tracker of its own (video mode) that sees only a crop around where
-   the person was in the previous frame (the person's box, enlarged by ``margin`` on each side). Body, face and both
-   hands therefore come from that person's crop.
+   the person was in the previous frame (the person's box, enlarged by ``margin`` on each side), with the other
+   people followed painted gray. Body, face and both hands therefore come from that person's crop. When Holistic
+   finds nobody there, static Pose on the same crop gives the body for that frame.
 3. Identity checks (:mod:`microgesture.pose.people`): a tracker whose new skeleton is far from where its person was
    (:func:`~microgesture.pose.people.is_jump`), or that lands on a person another (older) track follows, has jumped:
    the frame is missing for it and its tracker restarts. A track with no person for ``max_lost`` frames ends.
 
-Models: all ship inside the ``mediapipe`` 0.10.21 wheel (pose_detection.tflite, pose_landmark_full.tflite,
-face_landmark*.tflite, iris_landmark.tflite,
-face_detection_short_range.tflite (Face Mesh), hand_landmark_full.tflite, hand_recrop.tflite, palm_detection), so
-nothing is downloaded.
+Models: MediaPipe's ship inside the ``mediapipe`` 0.10.21 wheel (pose_detection.tflite, pose_landmark_full.tflite,
+face_landmark*.tflite, iris_landmark.tflite, face_detection_short_range.tflite (Face Mesh), hand_landmark_full.tflite,
+hand_recrop.tflite, palm_detection); the HOG people detector's coefficients are compiled into OpenCV (opencv-python
+wheel). Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -48,8 +51,7 @@ def _inside(a: np.ndarray, b: np.ndarray) -> float:
 def discovery_windows(w: int, h: int) -> list[tuple[int, int, int, int]]:
     """Where discovery looks: the whole frame, then overlapping tiles along its longer side (60 % of it, or
     squares on a wide frame). The detector sees a 224 px square: a person cut by the frame edge or beside another
-    is found in a tile where the whole frame finds nobody (arm-wrestlers: 0 of 14 sampled frames whole, 11 of 14
-    in the left or right 60 %)."""
+    is found in a tile where the whole frame finds nobody (the arm-wrestling clip of docs/pose_tracking.md)."""
     windows = [(0, 0, w, h)]
     long_, short = max(h, w), min(h, w)
     wide = long_ > 1.4 * short
@@ -70,6 +72,7 @@ class _Track:
     lost: int = 0
     crop: tuple[int, int, int, int] | None = None  # kept while the person stays well inside it
     born: int = 0
+    seeded: bool = False  # its last skeleton is discovery's (coarser than a tracker's)
     core: np.ndarray | None = None  # head-and-torso box when last seen (painted out of the others' crops)
     rows: dict[int, np.ndarray] = field(default_factory=dict)  # frame -> (137, 3)
 
@@ -93,7 +96,7 @@ class MultiPersonExtractor:
 
     def __init__(self, *, max_people: int = 4, detect_every: int = 5, max_detect_every: int = 30, margin: float = 0.3,
                  max_lost: int = 15, min_side: int = 480, hog: bool = True, hog_threshold: float = 0.5,
-                 recent: int = 30, jump_shift: float = 1.0, model_complexity: int = 1, refine_face: bool = True,
+                 recent: int = 30, jump_shift: float = 0.75, model_complexity: int = 1, refine_face: bool = True,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
         os.environ.setdefault("GLOG_minloglevel", "2")  # silence the TFLite/absl start-up chatter
         import mediapipe as mp
@@ -188,7 +191,7 @@ class MultiPersonExtractor:
             frame.copy()
         known = [tr.box for tr in self.tracks]
         for b in known:
-            self._paint(img, b * s, grow=0.05)
+            self._paint(img, b * s, grow=0.15)  # the limbs beside a body box are found as "people" otherwise
         windows = discovery_windows(w, h)
         for c in self._candidates(frame):
             if all(_inside(c, k) < 0.6 for k in known):
@@ -407,8 +410,10 @@ class MultiPersonExtractor:
         seeded = kp is None and seed is not None
         if seeded:
             kp = seed
-        if kp is not None and tr.last is not None and is_jump(tr.last, kp, max_shift=self.jump_shift,
-                                                              frames=t - tr.last_t):
+        # a seed (static Pose on an enlarged window) is coarse: the tracker's first skeleton may differ from it by
+        # twice the usual step, not more
+        shift = self.jump_shift * (2 if tr.seeded else 1)
+        if kp is not None and tr.last is not None and is_jump(tr.last, kp, max_shift=shift, frames=t - tr.last_t):
             log.debug("frame %d: track %d jumped; restarting its tracker", t, tr.id)
             self._restart(tr)
             kp = None
@@ -425,16 +430,16 @@ class MultiPersonExtractor:
         if kp is None:
             tr.lost += 1
             young = len(tr.rows) < _YOUNG
-            if not tr.rows or (young and t - tr.born >= _YOUNG):
-                # not confirmed by its own tracker, or never took hold: a false find (a lost frame costs a detection)
+            if not tr.rows or (young and t - tr.born >= _YOUNG) or (len(tr.rows) == 1 and t > tr.born):
+                # not confirmed by its own tracker (by the frame after the find), or never took hold: a false find
+                # (each frame it is kept costs a Holistic run)
                 tr.lost = self.max_lost + 1
             if not young and tr.lost == 1:  # someone followed is lost: look for people again soon
                 self._next_detect = min(self._next_detect, t + 1)
                 self._every = self.detect_every
             return
         tr.lost = 0
-        # a seed (static Pose on an enlarged window) is too coarse to judge the tracker's first skeleton by
-        tr.last, tr.last_t = (None if seeded else kp), t
+        tr.last, tr.last_t, tr.seeded = kp, t, seeded
         visible = kp[:, 2] > 0.3
         box = person_box(kp * visible[:, None])
         tr.box = box if box is not None else person_box(kp)

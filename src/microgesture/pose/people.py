@@ -98,10 +98,14 @@ def is_jump(prev: np.ndarray | None, new: np.ndarray, *, max_shift: float = 0.75
     return float(np.hypot(*(a - b))) > max_shift * scale * max(1, frames) ** 0.5
 
 
-def stitch_tracks(tracks: dict[int, np.ndarray], *, max_gap: int, min_iou: float = 0.2) -> dict[int, np.ndarray]:
-    """Join a track to an earlier one that ended at most ``max_gap`` frames before it starts, when the box where the
-    earlier one was last seen overlaps the box where the later one is first seen by at least ``min_iou`` (the same
-    person, lost for a moment). The joined track keeps the earlier id. Tracks that overlap in time are never joined.
+def stitch_tracks(tracks: dict[int, np.ndarray], *, max_gap: int, min_iou: float = 0.2,
+                  max_shift: float = 0.75) -> dict[int, np.ndarray]:
+    """Join a track to an earlier one that ended at most ``max_gap`` frames before it starts: the same person, lost
+    for a moment. It is the same person when the box where the earlier one was last seen overlaps the box where the
+    later one is first seen by at least ``min_iou``, or when the later one starts within the reach of
+    :func:`is_jump` (``max_shift`` body scales x sqrt(gap)) of where the earlier one was lost (a small, fast person
+    leaves their old box while lost); never when that step is a jump. Of several such tracks the most overlapping,
+    then the nearest, is joined. The joined track keeps the earlier id. Tracks that overlap in time are never joined.
 
     Args:
         tracks: id -> (T, 137, 3) keypoints (all of the same length T).
@@ -114,13 +118,19 @@ def stitch_tracks(tracks: dict[int, np.ndarray], *, max_gap: int, min_iou: float
         spans = {k: s for k, s in spans.items() if len(s)}
         for a in sorted(spans, key=lambda k: spans[k][-1]):
             end = spans[a][-1]
-            best, best_iou = None, min_iou
+            last = person_box(out[a][end])
+            best, best_key = None, None
             for b, sb in spans.items():
                 if b == a or sb[0] <= end or sb[0] - end > max_gap:
                     continue
-                ov = iou(person_box(out[a][end]), person_box(out[b][sb[0]]))
-                if ov >= best_iou:
-                    best, best_iou = b, ov
+                first = person_box(out[b][sb[0]])
+                ov = iou(last, first)
+                dist = float(np.hypot(*((first[:2] + first[2:]) / 2 - (last[:2] + last[2:]) / 2)))
+                if is_jump(out[a][end], out[b][sb[0]], max_shift=max_shift, frames=int(sb[0] - end)):
+                    continue  # overlapping boxes or not, the head and torso are too far: someone else
+                key = (ov >= min_iou, ov, -dist)
+                if best_key is None or key > best_key:
+                    best, best_key = b, key
             if best is not None:
                 lo, hi = min(a, best), max(a, best)
                 merged = out[lo].copy()
