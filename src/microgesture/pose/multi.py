@@ -191,7 +191,7 @@ class MultiPersonExtractor:
             frame.copy()
         known = [tr.box for tr in self.tracks]
         for b in known:
-            self._paint(img, b * s, grow=0.15)  # the limbs beside a body box are found as "people" otherwise
+            self._paint(img, b * s, grow=0.05)
         windows = discovery_windows(w, h)
         for c in self._candidates(frame):
             if all(_inside(c, k) < 0.6 for k in known):
@@ -378,7 +378,10 @@ class MultiPersonExtractor:
         out: dict[int, np.ndarray] = {}
         for tr in sorted(self.tracks, key=lambda x: x.id):  # older tracks first: they keep their person
             self._step(tr, frame, t, out)
-        if self._seen and len(out) < max(self._seen):  # someone seen lately is not followed now: keep looking
+        # anyone seen lately, confirmed or not (counting confirmed people only backed discovery off sooner and lost
+        # frames with both people on the two-person clips, docs/pose_tracking.md); costs speed after a false find
+        held = len(out)
+        if self._seen and held < max(self._seen):  # someone seen lately is not followed now: keep looking
             self._every = self.detect_every
             self._next_detect = min(self._next_detect, self._last_detect + self.detect_every)
         if t >= self._next_detect and len(self.tracks) < self.max_people:
@@ -395,7 +398,7 @@ class MultiPersonExtractor:
             self._every = min(2 * self._every, self.max_detect_every)
             self._next_detect = t + self._every
             self._last_detect = t
-        self._seen = (self._seen + [len(out)])[-self.recent:]
+        self._seen = (self._seen + [held])[-self.recent:]
         for tr in [x for x in self.tracks if x.lost > self.max_lost]:
             tr.tracker.close()
             self.tracks.remove(tr)
@@ -430,9 +433,8 @@ class MultiPersonExtractor:
         if kp is None:
             tr.lost += 1
             young = len(tr.rows) < _YOUNG
-            if not tr.rows or (young and t - tr.born >= _YOUNG) or (len(tr.rows) == 1 and t > tr.born):
-                # not confirmed by its own tracker (by the frame after the find), or never took hold: a false find
-                # (each frame it is kept costs a Holistic run)
+            if not tr.rows or (young and t - tr.born >= _YOUNG):
+                # not confirmed by its own tracker, or never took hold: a false find (a lost frame costs a detection)
                 tr.lost = self.max_lost + 1
             if not young and tr.lost == 1:  # someone followed is lost: look for people again soon
                 self._next_detect = min(self._next_detect, t + 1)
