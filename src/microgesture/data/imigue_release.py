@@ -80,6 +80,15 @@ def _frames(t: str, fps: float) -> int:
     return int(round(float(t) * fps))
 
 
+def _label_or_skip(raw: str, cid: str, where: str, bad: list[Skipped]) -> int | None:
+    """The class index of an iMiGUE label, or None after recording why the row is skipped."""
+    try:
+        return imigue_label(raw)
+    except ValueError:
+        bad.append(Skipped(cid, where, f"class {raw} is not an iMiGUE class (1-31, or 99 = non-MG)"))
+        return None
+
+
 def _read_csv(path: Path, fps_of: Callable[[str], float], bad: list[Skipped]) -> dict[str, list]:
     """{vid: [(row, subject, meta)]}; a video whose rows name two subjects is reported whole and left out."""
     out: dict[str, list] = defaultdict(list)
@@ -109,10 +118,8 @@ def _read_csv(path: Path, fps_of: Callable[[str], float], bad: list[Skipped]) ->
                 except ValueError:
                     bad.append(Skipped(cid, where, "start_time/end_time are not numbers"))
                     continue
-            try:
-                label = imigue_label(raw)
-            except ValueError:
-                bad.append(Skipped(cid, where, f"class {raw} is not an iMiGUE class (1-31, or 99 = non-MG)"))
+            label = _label_or_skip(raw, cid, where, bad)
+            if label is None:
                 continue
             if lid < 1 or (vid, lid) in seen:
                 what = f"is also at {seen[(vid, lid)]}" if (vid, lid) in seen else "must be >= 1"
@@ -151,10 +158,8 @@ def _read_txt(path: Path, vid: str, fps: float, bad: list[Skipped]) -> list[Labe
         if raw is None:
             bad.append(Skipped(cid, where, f"expected start_seconds<TAB>end_seconds<TAB>class, got {text.strip()!r}"))
             continue
-        try:
-            label = imigue_label(raw)
-        except ValueError:
-            bad.append(Skipped(cid, where, f"class {raw} is not an iMiGUE class (1-31, or 99 = non-MG)"))
+        label = _label_or_skip(raw, cid, where, bad)
+        if label is None:
             continue
         if start < 0 or end < start:
             bad.append(Skipped(cid, where, f"{toks[0]}..{toks[1]} s is not a valid time range"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
@@ -143,6 +144,20 @@ def probe_video(path: str | os.PathLike, *, count: bool = True) -> dict:
         raise VideoError(f"{path}: cannot read video ({e})") from None
 
 
+@contextmanager
+def _video_stream(path: Path) -> Iterator[tuple[av.container.InputContainer, av.video.stream.VideoStream]]:
+    """The opened container and its first video stream (threaded decoding); VideoError when there is none. The
+    caller turns av's FFmpegError into a VideoError that says how far decoding got."""
+    if not path.is_file():
+        raise VideoError(f"{path}: video not found")
+    with av.open(str(path)) as c:
+        if not c.streams.video:
+            raise VideoError(f"{path}: no video stream")
+        s = c.streams.video[0]
+        s.thread_type = "AUTO"
+        yield c, s
+
+
 def verify_video(path: str | os.PathLike) -> int:
     """Decode every packet of a video without converting a frame (a corruption in the middle of the file shows only
     when its packets are decoded; the header alone looks fine) and return the number of frames.
@@ -152,15 +167,9 @@ def verify_video(path: str | os.PathLike) -> int:
     ``microgesture data check --decode`` and ``train`` run on the videos a branch reads.
     """
     path = Path(path)
-    if not path.is_file():
-        raise VideoError(f"{path}: video not found")
     n = 0
     try:
-        with av.open(str(path)) as c:
-            if not c.streams.video:
-                raise VideoError(f"{path}: no video stream")
-            s = c.streams.video[0]
-            s.thread_type = "AUTO"
+        with _video_stream(path) as (c, s):
             declared = s.frames
             for packet in c.demux(s):
                 n += len(packet.decode())
@@ -177,15 +186,9 @@ def iter_frames(path: str | os.PathLike, *, start: int = 0) -> Iterator[np.ndarr
     """Decode a video sequentially from frame ``start``, one uint8 (H, W, 3) RGB frame at a time, so a long video is
     never held in memory (a 10-minute 720p interview is 40 GB of frames). Errors name the file and the frame."""
     path = Path(path)
-    if not path.is_file():
-        raise VideoError(f"{path}: video not found")
     i = 0
     try:
-        with av.open(str(path)) as c:
-            if not c.streams.video:
-                raise VideoError(f"{path}: no video stream")
-            s = c.streams.video[0]
-            s.thread_type = "AUTO"
+        with _video_stream(path) as (c, s):
             for frame in c.decode(s):
                 if i >= start:  # frames before start are decoded (they must be) but not converted
                     yield frame.to_ndarray(format="rgb24")
