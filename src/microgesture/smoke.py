@@ -110,6 +110,7 @@ def _peak_mb(device: str) -> tuple[float, str]:
 def smoke_branch(spec: dict, dataset: str | os.PathLike, *, study: str = "", name: str = "", steps: int = 2,
                  batch: int = 2, bf16: bool | None = None, accelerator: str = "auto") -> SmokeRow:
     """Two optimisation steps and one prediction pass of one branch spec (in this process)."""
+    # long: one run (build, two steps, predict) whose Lightning imports stay local to the function
     import lightning as L  # noqa: N812
     import numpy as np
     import torch

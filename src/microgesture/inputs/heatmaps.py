@@ -71,7 +71,7 @@ def render_heatmaps(
     Returns:
         (..., C, T, H, W) volume, C = V or E, on the input's device and in its dtype; never part of an autograd graph.
     """
-    # one function (docstring included, 81 lines): the shape checks, the window batching and the max-merge are one
+    # long: one function (docstring included, 81 lines): the shape checks, the window batching and the max-merge are one
     # pass over the same tensors; splitting them would pass a dozen of them between helpers (bench_heatmaps.py)
     h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     if keypoints.ndim < 3 + persons or keypoints.shape[-1] != 2:
@@ -168,7 +168,7 @@ def _draw_limbs(
     the profile per row, no per-pixel index arithmetic. A point (a limb shorter than 1 px) is the case L = 0.
     Rows are ragged (each window has its own height); widths are padded to a few sizes, one batch per size.
     """
-    # one kernel (81 lines with the docstring): the ragged-window gather needs its intermediate tensors together
+    # long: one kernel (81 lines with the docstring): the ragged-window gather needs its intermediate tensors together
     a, b, sa, sb = a.reshape(-1, 2), b.reshape(-1, 2), sa.reshape(-1), sb.reshape(-1)
     dev = flat.device
     d = b - a

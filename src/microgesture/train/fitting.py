@@ -64,6 +64,7 @@ def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = 
         stop_after_epoch: int | None = None, logger: str | None = None, overwrite: bool = False) -> dict:
     """Train ``cfg`` and write the run directory; returns the metrics dict. ``stop_after_epoch`` simulates a kill;
     ``progress=False`` draws no bars (the estimate is still logged); ``logger``: microgesture.loggers.LOGGERS."""
+    # long: one training run in order (config, data, trainer, fit, run files); split, it would pass a dozen locals
     from microgesture.loggers import check_logger
 
     logger = check_logger(logger)  # a missing package fails before any work

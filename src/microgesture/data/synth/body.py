@@ -251,6 +251,7 @@ def _two_link(shoulder: np.ndarray, target: np.ndarray, l1: np.ndarray, l2: np.n
 
 def build_body(subject: Subject, stage: Stage, tr: Track) -> Body:
     """Turn a :class:`Track` into clean OpenPose-137 geometry (pixels) and per-joint visibility."""
+    # long: one pass of geometry: every part is placed from the joints computed just before it
     n = tr.n
     hip = np.array([0.0, TABLE_HIP_Y])
     roll = tr.roll

@@ -44,6 +44,7 @@ def observe(body: Body, subject: Subject, rng: np.random.Generator, knobs: Diffi
     behind the body). The number of random draws does not depend on the pose, so two tracks with the same noise
     generator get the same noise.
     """
+    # long: one pass of noise draws in a fixed order, so equal generators give equal noise
     d = knobs.detector
     p, vis = body.points, body.vis
     n = len(p)

@@ -12,6 +12,7 @@ __all__ = ["add_idle"]
 
 def add_idle(tr: Track, subject: Subject, rng: np.random.Generator, fps: float, knobs: Difficulty) -> None:
     """Idle behaviour for a whole recording: rest poses, breathing, sway, head drift and glances, blinks, talking."""
+    # long: one list of idle behaviours added to the same track arrays, each a few lines
     n, ia = tr.n, knobs.idle_amp
     t = np.arange(n) / fps
     # rest poses of the hands, changing every 4-15 s, with 0.6 s transitions

@@ -60,6 +60,7 @@ def _logo(img: np.ndarray, rng: np.random.Generator, x: int, y: int, w: int, h: 
 
 def make_scene(rng: np.random.Generator, stage, n_frames: int) -> Scene:
     """Draw one video's set for a recording of ``n_frames`` frames."""
+    # long: one scene drawn element by element; each element is a few lines on the same canvas
     w, h = stage.frame_size
     ys = np.linspace(0, 1, h)[:, None, None]
     top, bottom = np.array(_rand_color(rng, 60, 220), float), np.array(_rand_color(rng, 30, 200), float)
