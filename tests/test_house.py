@@ -22,7 +22,6 @@ ALLOWED_FUNCTIONS = {
     ("data/importers.py", "import_imigue"),  # TODO split (131 lines)
     ("extract/runner.py", "run_extraction"),  # TODO split (98 lines)
     ("data/import_list.py", "import_list"),  # TODO split (92 lines)
-    ("data/video.py", "read_frames"),  # TODO split or give a reason (72 lines)
 }
 
 

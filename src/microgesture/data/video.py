@@ -234,6 +234,7 @@ def read_frames(path: str | os.PathLike, indices, *, scale: float = 1.0, seek_ga
         VideoError: naming the file and the frame, if the file cannot be opened, a packet cannot be decoded, or the
             video ends before a wanted frame (a truncated file).
     """
+    # long: one decode loop whose seek state (frames, cur, pos, fresh, timed) is shared; split, it would pass it around
     path = Path(path)
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     if idx.size == 0:
