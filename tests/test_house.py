@@ -21,7 +21,6 @@ ALLOWED_FUNCTIONS = {
     ("fusion/search.py", "search_weights"),  # TODO split (67 lines; being edited by another helper)
     ("data/importers.py", "import_imigue"),  # TODO split (131 lines)
     ("extract/runner.py", "run_extraction"),  # TODO split (98 lines)
-    ("data/import_list.py", "import_list"),  # TODO split (92 lines)
 }
 
 

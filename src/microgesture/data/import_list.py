@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,11 +49,9 @@ def import_list(lists: Sequence[tuple[str | os.PathLike, str]], video_dir: str |
         raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
     if not video_dir.is_dir():
         raise RawDataError(f"{video_dir}: not a directory")
-    classes = tuple(s.strip() for s in classes_file.read_text(encoding="utf-8-sig").splitlines() if s.strip())
-    if not classes:
-        raise RawDataError(f"{classes_file}: no class names")
+    classes = _read_classes(classes_file)
     subject_of = {v: s for v, s, _ in read_pairs(Path(subjects), "video_id,subject")} if subjects else None
-    by_name: dict[str, list[Path]] | None = None
+    by_name: dict[str, list[Path]] = {}  # file name -> paths under video_dir, filled on the first lookup
     bad: list[Skipped] = []
     seen: dict[str, str] = {}
     entries: list[tuple[Clip, Path, dict]] = []
@@ -74,46 +72,76 @@ def import_list(lists: Sequence[tuple[str | os.PathLike, str]], video_dir: str |
                 bad.append(Skipped(cid, where, f"clip id {cid} already listed at {seen[cid]}"))
                 continue
             seen[cid] = where
-            path = video_dir / toks[0]
-            if not path.is_file():
-                if by_name is None:
-                    by_name = defaultdict(list)
-                    for dp, _, fs in os.walk(video_dir):
-                        for f in fs:
-                            by_name[f].append(Path(dp) / f)
-                found = by_name.get(Path(toks[0]).name, [])
-                if len(found) != 1:
-                    what = "not found" if not found else f"ambiguous ({', '.join(map(str, found))})"
-                    bad.append(Skipped(cid, where, f"video {toks[0]} {what} under {video_dir}"))
-                    continue
-                path = found[0]
+            path = _locate(video_dir, toks[0], by_name)
+            if isinstance(path, str):
+                bad.append(Skipped(cid, where, path))
+                continue
             if subject_of is not None and cid not in subject_of:
                 bad.append(Skipped(cid, where, f"{subjects} has no row for {cid}"))
                 continue
-            try:
-                probe = probe_video(path)
-            except VideoError as e:
-                bad.append(Skipped(cid, where, str(e)))
-                continue
-            if probe["num_frames"] <= 0:
-                bad.append(Skipped(cid, where, f"{path} has no frames"))
-                continue
-            n = probe["num_frames"]
             subject = subject_of[cid] if subject_of is not None else cid.split("_", 1)[0]
-            clip = Clip(clip_id=cid, video_id=cid, subject=subject, split=split, label=int(float(toks[1])),
-                        start_frame=0, end_frame=n - 1, num_frames=n, video_path=f"videos/{cid}{path.suffix}")
-            entries.append((clip, path, probe))
+            entry = _entry(cid, subject, split, int(float(toks[1])), path)
+            if isinstance(entry, str):
+                bad.append(Skipped(cid, where, entry))
+                continue
+            entries.append(entry)
     if bad and not skip_bad:
         raise fail(bad, ", ".join(str(p) for p, _ in lists))
     if not entries:
         raise RawDataError("no clip could be imported" + (f": {bad[0]}" if bad else ""))
+    return _write(out, entries, bad, classes=classes, name=name, subjects_from_file=subject_of is not None,
+                  overwrite=overwrite)
+
+
+def _read_classes(classes_file: Path) -> tuple[str, ...]:
+    """The class names of ``classes_file`` (one a line, index = label); an empty file is an error."""
+    classes = tuple(s.strip() for s in classes_file.read_text(encoding="utf-8-sig").splitlines() if s.strip())
+    if not classes:
+        raise RawDataError(f"{classes_file}: no class names")
+    return classes
+
+
+def _locate(video_dir: Path, rel: str, by_name: dict[str, list[Path]]) -> Path | str:
+    """The video of list entry ``rel``: ``video_dir/rel``, else the one file of that name under ``video_dir``;
+    a str is the reason it cannot be used. ``by_name`` caches the file index (walked on the first miss)."""
+    path = video_dir / rel
+    if path.is_file():
+        return path
+    if not by_name:
+        for dp, _, fs in os.walk(video_dir):
+            for f in fs:
+                by_name.setdefault(f, []).append(Path(dp) / f)
+    found = by_name.get(Path(rel).name, [])
+    if len(found) != 1:
+        what = "not found" if not found else f"ambiguous ({', '.join(map(str, found))})"
+        return f"video {rel} {what} under {video_dir}"
+    return found[0]
+
+
+def _entry(cid: str, subject: str, split: str, label: int, path: Path) -> tuple[Clip, Path, dict] | str:
+    """The whole-video clip of ``path`` with its probe; a str is the reason the video cannot be used."""
+    try:
+        probe = probe_video(path)
+    except VideoError as e:
+        return str(e)
+    n = probe["num_frames"]
+    if n <= 0:
+        return f"{path} has no frames"
+    clip = Clip(clip_id=cid, video_id=cid, subject=subject, split=split, label=label,
+                start_frame=0, end_frame=n - 1, num_frames=n, video_path=f"videos/{cid}{path.suffix}")
+    return clip, path, probe
+
+
+def _write(out: Path, entries: list[tuple[Clip, Path, dict]], bad: list[Skipped], *, classes: tuple[str, ...],
+           name: str | None, subjects_from_file: bool, overwrite: bool) -> ImportReport:
+    """Write the checked ``entries`` (clip, source video, probe) as the RGB-only dataset ``out``, with its report."""
     header = DatasetHeader(
         name=name or out.name, layout="openpose137", classes=classes,
         fps=float(most_common([round(p["fps"], 3) for _, _, p in entries], 25.0)),
         frame_size=most_common([(p["width"], p["height"]) for _, _, p in entries], (1280, 720)),
         description="RGB-only dataset imported from list files by microgesture data import-list",
         extra={"skeletons": False, "importer": "import-list",
-               "subject_source": "file" if subject_of is not None else "name_prefix"},
+               "subject_source": "file" if subjects_from_file else "name_prefix"},
     )
     report = ImportReport(dataset=str(out), skipped=bad)
     with DatasetWriter(out, header, overwrite=overwrite) as w:
