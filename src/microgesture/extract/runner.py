@@ -251,6 +251,57 @@ def _worker_job(job: _Job) -> tuple[str, str | None, int, float]:
     return _extract_one(_WORKER["extractor"], job)
 
 
+def _plan_jobs(root: Path, ds: Dataset, modality: str, mine: list[Clip], run: RunConfig,
+               rep: ExtractReport) -> list[_Job]:
+    """The jobs of this shard's clips; done clips count in ``rep.skipped``, unusable ones go to ``rep.failed``."""
+    jobs: list[_Job] = []
+    for c in mine:
+        try:
+            dst = root / output_relpath(modality, c.clip_id)
+        except ValueError as e:
+            rep.failed[c.clip_id] = str(e)
+            continue
+        if dst.is_file() and not run.overwrite:
+            rep.skipped += 1
+            continue
+        src = ds.video_file(c)
+        if src is None:
+            rep.failed[c.clip_id] = f"clip has no video_path in {root / 'clips.csv'}"
+            continue
+        jobs.append(_Job(c.clip_id, str(src), c.video_start, c.num_frames, str(dst), ds.header.fps, run.crf))
+    return jobs
+
+
+def _run_pool(jobs: list[_Job], modality: str, config: Any, workers: int,
+              record: Callable[[tuple[str, str | None, int, float], int], None]) -> None:
+    """Run ``jobs`` in ``workers`` spawned processes, passing each result (in completion order) to ``record``."""
+    import multiprocessing as mp
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    # spawn, not fork: forking a process that already used torch/OpenMP threads can deadlock.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                             initializer=_init_worker, initargs=(modality, config, threads)) as pool:
+        futures = {pool.submit(_worker_job, j): j for j in jobs}
+        for k, fut in enumerate(as_completed(futures), 1):
+            try:
+                res = fut.result()
+            except Exception as e:  # a worker that died (out of memory, model failed to load)
+                res = (futures[fut].clip_id, f"worker failed: {type(e).__name__}: {e}", 0, 0.0)
+            record(res, k)
+
+
+def _write_report(root: Path, modality: str, run: RunConfig, rep: ExtractReport, log: Callable[[str], None],
+                  tag: str) -> None:
+    """Update the dataset's column for ``modality``, write the shard report and log the summary."""
+    rep.report_path = root / modality / f"report-{run.shard}of{run.num_shards}.json"
+    rep.column_present, missing = update_column(root, modality)
+    rep.column_total = rep.column_present + len(missing)
+    write_json(rep.report_path, rep.to_json())
+    log(f"{tag}: done {len(rep.done)}, skipped {rep.skipped}, failed {len(rep.failed)} "
+        f"({rep.frames} frames in {rep.seconds:.1f} s); column {modality_column(modality)}: "
+        f"{rep.column_present}/{rep.column_total} clips; report {rep.report_path}")
+
+
 def run_extraction(root: str | os.PathLike, modality: str, config: Any = None, run: RunConfig | None = None, *,
                    extractor: Callable[[np.ndarray], np.ndarray] | None = None,
                    log: Callable[[str], None] | None = None) -> ExtractReport:
@@ -267,6 +318,7 @@ def run_extraction(root: str | os.PathLike, modality: str, config: Any = None, r
     Returns:
         The report (also written to ``DATASET/<modality>/report-<I>of<N>.json``).
     """
+    # long: the progress callback `record` shares the report, clock and tag with both run paths (serial, pool)
     root = Path(root)
     run = run or RunConfig()
     log = log or logger.info
@@ -281,21 +333,7 @@ def run_extraction(root: str | os.PathLike, modality: str, config: Any = None, r
     _sweep_partials(root / modality, {c.clip_id for c in mine})
     tag = f"{modality} shard {run.shard}/{run.num_shards}"
     rep = ExtractReport(modality=modality, shard=run.shard, num_shards=run.num_shards, clips=len(mine))
-    jobs: list[_Job] = []
-    for c in mine:
-        try:
-            dst = root / output_relpath(modality, c.clip_id)
-        except ValueError as e:
-            rep.failed[c.clip_id] = str(e)
-            continue
-        if dst.is_file() and not run.overwrite:
-            rep.skipped += 1
-            continue
-        src = ds.video_file(c)
-        if src is None:
-            rep.failed[c.clip_id] = f"clip has no video_path in {root / 'clips.csv'}"
-            continue
-        jobs.append(_Job(c.clip_id, str(src), c.video_start, c.num_frames, str(dst), ds.header.fps, run.crf))
+    jobs = _plan_jobs(root, ds, modality, mine, run, rep)
     log(f"{tag}: {len(mine)} clips, {rep.skipped} already done, {len(jobs)} to extract")
     for cid, err in rep.failed.items():
         log(f"{tag}: FAILED {cid}: {err}")
@@ -326,26 +364,8 @@ def run_extraction(root: str | os.PathLike, modality: str, config: Any = None, r
         for k, job in enumerate(jobs, 1):
             record(_extract_one(ex, job), k)
     elif jobs:
-        import multiprocessing as mp
-
-        threads = max(1, (os.cpu_count() or 1) // run.workers)
-        # spawn, not fork: forking a process that already used torch/OpenMP threads can deadlock.
-        with ProcessPoolExecutor(max_workers=run.workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_init_worker, initargs=(modality, config, threads)) as pool:
-            futures = {pool.submit(_worker_job, j): j for j in jobs}
-            for k, fut in enumerate(as_completed(futures), 1):
-                try:
-                    res = fut.result()
-                except Exception as e:  # a worker that died (out of memory, model failed to load)
-                    res = (futures[fut].clip_id, f"worker failed: {type(e).__name__}: {e}", 0, 0.0)
-                record(res, k)
+        _run_pool(jobs, modality, config, run.workers, record)
     rep.seconds = time.perf_counter() - t0
 
-    rep.report_path = root / modality / f"report-{run.shard}of{run.num_shards}.json"
-    rep.column_present, missing = update_column(root, modality)
-    rep.column_total = rep.column_present + len(missing)
-    write_json(rep.report_path, rep.to_json())
-    log(f"{tag}: done {len(rep.done)}, skipped {rep.skipped}, failed {len(rep.failed)} "
-        f"({rep.frames} frames in {rep.seconds:.1f} s); column {modality_column(modality)}: "
-        f"{rep.column_present}/{rep.column_total} clips; report {rep.report_path}")
+    _write_report(root, modality, run, rep, log, tag)
     return rep
