@@ -17,8 +17,6 @@ ALLOWED_MODULES = {
     "pose/multi.py",  # TODO split (464 lines)
 }
 ALLOWED_FUNCTIONS = {
-    ("pseudo.py", "pseudo_label"),  # TODO split (65 lines; being edited by another helper)
-    ("fusion/search.py", "search_weights"),  # TODO split (67 lines; being edited by another helper)
     ("data/importers.py", "import_imigue"),  # TODO split (131 lines)
 }
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from microgesture.data.format import Clip, Dataset, DatasetError, DatasetWriter
+from microgesture.data.format import Clip, Dataset, DatasetError, DatasetHeader, DatasetWriter
 from microgesture.predictions import Predictions, PredictionsError, load_predictions
 
 __all__ = ["DEFAULT_THRESHOLD", "PSEUDO_SUFFIX", "TRANSDUCTIVE_WARNING", "TransductiveWarning", "pseudo_label",
@@ -130,6 +130,23 @@ def _check_predictions(ds: Dataset, preds: Predictions, base: list[Clip], splits
         raise PredictionsError(f"{name}: lacks clip {missing[0]!r} of {ds.root} ({len(missing)} missing)")
 
 
+def _pseudo_header(ds: Dataset, preds: Predictions, *, splits: tuple[str, ...], threshold: float, rnd: int,
+                   count: int, note: str) -> tuple[DatasetHeader, dict, str]:
+    """The output dataset's header: the input's, marked transductive, with the pseudo-label round's provenance.
+
+    Returns:
+        (header, the ``pseudo_labels`` info dict it carries, the transductive warning message).
+    """
+    source = preds.source or str(preds.meta.get("branch", "predictions"))
+    message = TRANSDUCTIVE_WARNING.format(splits="/".join(splits))
+    info = {"source": source, "source_dataset": str(ds.root), "threshold": threshold, "splits": list(splits),
+            "round": rnd, "count": count, "suffix": PSEUDO_SUFFIX, "note": note}
+    extra = {k: v for k, v in ds.header.extra.items() if k not in ("transductive", "pseudo_labels")}
+    header = replace(ds.header, extra={**extra, "transductive": True, "transductive_warning": message,
+                                       "pseudo_labels": info})
+    return header, info, message
+
+
 def pseudo_label(
     dataset: Dataset | str | os.PathLike,
     predictions: Predictions | str | os.PathLike,
@@ -145,7 +162,6 @@ def pseudo_label(
     ``predictions`` must cover exactly the clips of ``splits`` (joined by id; class lists must match). See the module
     docstring for the layout of the result. Emits a :class:`TransductiveWarning`. Returns ``out``.
     """
-    # one piece (64 lines): checks, selection, header and the writer's copy loop share the same local state
     ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
     preds = predictions if isinstance(predictions, Predictions) else load_predictions(predictions)
     splits = tuple(splits)
@@ -162,13 +178,8 @@ def pseudo_label(
     chosen = [(by_id[cid], int(plabel[i]), float(conf[i]))
               for i, cid in enumerate(preds.clip_ids.tolist()) if mask[i]]
 
-    source = preds.source or str(preds.meta.get("branch", "predictions"))
-    message = TRANSDUCTIVE_WARNING.format(splits="/".join(splits))
-    info = {"source": source, "source_dataset": str(ds.root), "threshold": threshold, "splits": list(splits),
-            "round": rnd, "count": len(chosen), "suffix": PSEUDO_SUFFIX, "note": note}
-    extra = {k: v for k, v in ds.header.extra.items() if k not in ("transductive", "pseudo_labels")}
-    header = replace(ds.header, extra={**extra, "transductive": True, "transductive_warning": message,
-                                       "pseudo_labels": info})
+    header, info, message = _pseudo_header(ds, preds, splits=splits, threshold=threshold, rnd=rnd,
+                                           count=len(chosen), note=note)
     warnings.warn(message, TransductiveWarning, stacklevel=2)
 
     with DatasetWriter(out, header, overwrite=overwrite) as w:

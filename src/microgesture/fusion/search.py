@@ -109,6 +109,50 @@ def _pick(cands: np.ndarray, scores: np.ndarray, py: np.ndarray, band: float = 0
     return int(tied[np.lexsort(keys)[0]])
 
 
+def _coordinate_ascent(
+    p: np.ndarray, y: np.ndarray, py: np.ndarray, objective: str, n: int,
+) -> tuple[np.ndarray, float]:
+    """Coordinate ascent over the simplex for many models, where a full grid is too large.
+
+    Starts from the best of {uniform, each single model}; a move is taken only if it raises the score, or keeps it
+    and lowers the fused NLL, so the search cannot cycle.
+
+    Args:
+        p: (M, N, K) probabilities of the labelled rows.
+        y: (N,) labels.
+        py: (M, N) each model's probability of the true class, for the tie-break.
+        objective: the score to maximise.
+        n: grid steps per coordinate (1 / step).
+
+    Returns:
+        (weights (M,), val score of those weights).
+    """
+    m = len(p)
+
+    def nll(w: np.ndarray) -> float:
+        return float(-np.log(np.clip(w @ py, EPS, None)).mean())
+
+    start = np.vstack([np.full(m, 1.0 / m), np.eye(m)])
+    s = _evaluate(p, y, start, objective)
+    i = _pick(start, s, py)
+    w, best = start[i], float(s[i])
+    values = np.arange(n + 1) / n
+    for _ in range(50):
+        moved = False
+        for j in range(m):
+            rest = np.delete(w, j)
+            rest = rest / rest.sum() if rest.sum() > 0 else np.full(m - 1, 1.0 / (m - 1))
+            cands = np.array([np.insert(rest * (1.0 - v), j, v) for v in values])
+            cs = _evaluate(p, y, cands, objective)
+            k = _pick(cands, cs, py)
+            better = cs[k] > best + 1e-12 or (cs[k] >= best - 1e-12 and nll(cands[k]) < nll(w) - 1e-9)
+            if better:
+                w, best, moved = cands[k], max(best, float(cs[k])), True
+        if not moved:
+            break
+    return w, best
+
+
 def search_weights(
     probs: list[np.ndarray], labels: np.ndarray, *, objective: str = "top1", step: float = 0.05,
     max_grid_models: int = 4, tolerance: float | str = 0.0,
@@ -150,29 +194,7 @@ def search_weights(
         i = _pick(grid, s, py, band)
         how = f"simplex grid, step {step} ({len(grid)} points)" + (f", ties within {band:.4f}" if band else "")
         return grid[i], float(s[i]), how
-    # coordinate ascent from the best of {uniform, each single model}; a move is taken only if it raises the score,
-    # or keeps it and lowers the fused NLL, so the search cannot cycle.
-    def nll(w: np.ndarray) -> float:
-        return float(-np.log(np.clip(w @ py, EPS, None)).mean())
-
-    start = np.vstack([np.full(m, 1.0 / m), np.eye(m)])
-    s = _evaluate(p, y, start, objective)
-    i = _pick(start, s, py)
-    w, best = start[i], float(s[i])
     if tolerance:  # the margin applies to the grid; coordinate ascent (many models) keeps its plain maximum
         log.info("fusion: tolerance %s ignored by coordinate ascent (%d models)", tolerance, m)
-    values = np.arange(n + 1) / n
-    for _ in range(50):
-        moved = False
-        for j in range(m):
-            rest = np.delete(w, j)
-            rest = rest / rest.sum() if rest.sum() > 0 else np.full(m - 1, 1.0 / (m - 1))
-            cands = np.array([np.insert(rest * (1.0 - v), j, v) for v in values])
-            cs = _evaluate(p, y, cands, objective)
-            k = _pick(cands, cs, py)
-            better = cs[k] > best + 1e-12 or (cs[k] >= best - 1e-12 and nll(cands[k]) < nll(w) - 1e-9)
-            if better:
-                w, best, moved = cands[k], max(best, float(cs[k])), True
-        if not moved:
-            break
+    w, best = _coordinate_ascent(p, y, py, objective, n)
     return w, best, f"coordinate ascent, step {step}"
