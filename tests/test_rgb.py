@@ -196,6 +196,72 @@ def test_large_boxes_are_decoded_downscaled(tmp_path, monkeypatch):
     assert a.shape == b.shape == (4, 4, 16, 16, 3) and abs(a.mean() - b.mean()) < 3
 
 
+WIDE = (64, 36)  # a 16:9 frame
+
+
+def _wide_dataset(root) -> Dataset:
+    """One clip of a 16:9 frame without skeletons: a smooth ramp, brighter rightwards and downwards, no dark pixel."""
+    w, h = WIDE
+    g = 40 + 2.5 * np.arange(w)[None, :] + 1.0 * np.arange(h)[:, None]
+    frames = np.broadcast_to(g.astype(np.uint8)[None, :, :, None], (8, h, w, 3)).copy()
+    header = DatasetHeader(name="wide", layout="openpose137", classes=("a",), frame_size=WIDE,
+                           extra={"skeletons": False})
+    with DatasetWriter(root, header) as wr:
+        write_video(wr.path_for("a.mp4"), frames, crf=10)
+        wr.add(Clip(clip_id="a", video_id="a", subject="s", split="test", label=0, start_frame=0, end_frame=7,
+                    num_frames=8, video_path="a.mp4"))
+    return Dataset.open(root)
+
+
+def test_short_side_mode_three_test_crops_along_the_long_side(tmp_path):
+    """mmaction2's Swin test: short side -> S, ThreeCrop (left, right at twice the centre offset, centre), no flip."""
+    import cv2
+
+    ds = _wide_dataset(tmp_path / "d")
+    p = _pipe(crop="none", resize_short=40, test_crops=3, flip_test=False, num_test_clips=2)
+    v = p.test_sample(ds, ds.clips[0])["rgb"].astype(np.float64)
+    assert v.shape == (6, 4, 32, 32, 3) and p.num_views == 6  # 2 clips x 3 crops
+    resized = cv2.resize(np.broadcast_to((40 + 2.5 * np.arange(64)[None, :] + np.arange(36)[:, None])[..., None],
+                                         (36, 64, 3)).astype(np.float32), (57, 32), interpolation=cv2.INTER_LINEAR)
+    for k, x0 in enumerate((0, 24, 12)):  # 64 x 36 -> 57 x 32: windows at 0, 2 * 12, 12
+        want = resized[:, x0 : x0 + 32]
+        for t in range(2):  # every temporal clip has the same three windows
+            assert np.abs(v[3 * t + k] - want[None]).mean() < 1.5, (k, t)  # a window 1 px off: > 1.9
+    assert v[0].mean() + 20 < v[2].mean() < v[1].mean() - 20  # left, centre, right really differ
+    assert v[:, :, 0].min() > 30 and v[:, :, -1].min() > 30  # top and bottom rows are the frame (no letterbox band)
+    centre = _pipe(crop="none", resize_short=40, flip_test=True).test_sample(ds, ds.clips[0])["rgb"]
+    assert centre.shape == (4, 4, 32, 32, 3)  # test_crops 1: the centre window and its mirror per clip
+    np.testing.assert_array_equal(centre[0], v[2].astype(np.uint8))
+    np.testing.assert_array_equal(centre[1], centre[0][:, :, ::-1])
+    with pytest.raises(ValueError, match="test_crops"):
+        RGBInputConfig(crop="none", test_crops=3)  # three crops need the short-side mode
+    with pytest.raises(ValueError, match="resize_short needs crop 'none'"):
+        RGBInputConfig(resize_short=256)
+
+
+def test_short_side_mode_trains_on_the_resized_frame_without_letterbox(tmp_path):
+    ds = _wide_dataset(tmp_path / "d")
+    geo = GeometryConfig(area=(0.08, 1.0))
+    short = _pipe(crop="none", resize_short=40, geometry=geo)
+    letter = _pipe(crop="none", geometry=geo)
+    frame = short.clip_box(ds, ds.clips[0])
+    assert frame == Box(0, 0, 64, 36) and letter.clip_box(ds, ds.clips[0]) == Box(0, -14, 64, 50)
+    rng = np.random.default_rng(0)
+    boxes = [short.train_view(frame, rng).box for _ in range(200)]
+    for b in boxes:  # crops of the 71 x 40 canvas, mapped back into the frame
+        assert 0 <= b.x0 < b.x1 <= 64 + 1e-9 and 0 <= b.y0 < b.y1 <= 36 + 1e-9
+        assert round(b.x0 * 71 / 64, 6) == round(b.x0 * 71 / 64) and round(b.y0 * 40 / 36, 6) == round(b.y0 * 40 / 36)
+    areas = [b.width * b.height / (64 * 36) for b in boxes]
+    assert min(areas) < 0.2 and max(areas) > 0.6  # area 0.08-1 of the canvas, aspect at most 4/3 of a 16:9 frame
+    lb = letter.clip_box(ds, ds.clips[0])
+    assert any(letter.train_view(lb, rng).box.y0 < 0 for _ in range(50))  # the letterboxed square reaches the bands
+    for seed in range(5):
+        x = short.train_sample(ds, ds.clips[0], np.random.default_rng(seed))["rgb"]
+        assert x.shape == (4, 32, 32, 3) and x.min() > 30  # no black letterbox pixel ever
+    dark = [letter.train_sample(ds, ds.clips[0], np.random.default_rng(s))["rgb"].min() for s in range(10)]
+    assert min(dark) < 10  # the letterboxed frame does show its padding
+
+
 def test_clips_inside_a_long_video_match_clip_files(tmp_path):
     files = make_video_dataset(tmp_path / "files")
     long = make_video_dataset(tmp_path / "long", long_video=True)

@@ -6,6 +6,10 @@ Per clip, in the data loader (numpy, uint8):
     stretched (``crop: none`` uses the whole frame instead) -> train: RandomResizedCrop inside the box (area 0.56-1,
     aspect 3/4-4/3, PoseC3D/RGBPoseConv3D) + flip p=0.5; test: the box itself, ``num_test_clips`` temporal views, each
     with its flipped copy (AIM's flip TTA) -> (T, S, S, 3) frames under key ``rgb`` (``taylor``, ``flow``, ``depth``).
+The whole frame (``crop: none``) is letterboxed to a square by default; ``resize_short`` > 0 follows mmaction2's
+Video Swin pipeline instead: no letterbox, the training RandomResizedCrop is drawn on the frame resized to short side
+``resize_short`` (``Resize(-1, 256)``), and each test view is ``test_crops`` windows of S x S along the long side of the
+frame resized to short side S (1: the centre, 3: mmaction2's ``ThreeCrop``).
 On the device (``to_model_input``): float, /255, mean/std of the backbone's pretraining (torchvision's Kinetics
 transforms), layout (B, 3, T, S, S).
 
@@ -66,7 +70,12 @@ class RGBInputConfig:
         geometry: the clip box (``scale`` 1.2 = AIM's 20% margin, 1.25 = PoseC3D; ``square`` extends the short side
             so the box resizes to size x size undistorted, letterbox for ``none``; joints with confidence above
             ``threshold`` define it), the RandomResizedCrop range inside it and the training flip probability.
-        num_test_clips, flip_test: test views = temporal clips x (1 or 2 with the flipped copy).
+        resize_short: ``crop: none`` only; 0 letterboxes the frame (``geometry.square``); > 0 resizes its short side
+            to this before the training RandomResizedCrop (mmaction2's Video Swin: 256) and takes ``test_crops``
+            S x S windows along the long side of the frame resized to short side S at test, no letterbox.
+        test_crops: 1 (the centre window, or the box itself without ``resize_short``) or 3 (left, centre, right:
+            mmaction2's ``ThreeCrop``; needs ``resize_short``).
+        num_test_clips, flip_test: test views = temporal clips x test_crops x (1 or 2 with the flipped copy).
         mean, std: normalisation on the 0-1 scale (the backbone's pretraining statistics).
         antialias: decode downscaled when the box is over 1.5x the output size.
         on_error: ``error`` or ``skip`` (training only; see the module docstring).
@@ -79,6 +88,8 @@ class RGBInputConfig:
     geometry: GeometryConfig = field(default_factory=lambda: GeometryConfig(scale=1.2, threshold=0.05))
     num_test_clips: int = 2
     flip_test: bool = True
+    resize_short: int = 0
+    test_crops: int = 1
     mean: tuple[float, float, float] = KINETICS_MEAN
     std: tuple[float, float, float] = KINETICS_STD
     antialias: bool = True
@@ -94,12 +105,17 @@ class RGBInputConfig:
         if self.clip_len < 1 or self.size < 8 or self.num_test_clips < 1:
             raise ValueError(f"clip_len >= 1, size >= 8 and num_test_clips >= 1 needed, got {self.clip_len}, "
                              f"{self.size}, {self.num_test_clips}")
+        if self.resize_short and (self.crop != "none" or self.resize_short < self.size):
+            raise ValueError(f"resize_short needs crop 'none' and at least size ({self.size}), got crop "
+                             f"{self.crop!r}, resize_short {self.resize_short}")
+        if self.test_crops not in (1, 3) or (self.test_crops == 3 and not self.resize_short):
+            raise ValueError(f"test_crops must be 1 or 3 (3 needs resize_short), got {self.test_crops}")
         if len(self.mean) != 3 or len(self.std) != 3:
             raise ValueError("mean and std need 3 values (R, G, B)")
 
     @property
     def num_views(self) -> int:
-        return self.num_test_clips * (2 if self.flip_test else 1)
+        return self.num_test_clips * self.test_crops * (2 if self.flip_test else 1)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -125,6 +141,23 @@ def frame_box(frame_size: tuple[int, int], *, square: bool) -> Box:
     return Box(w / 2 - half, h / 2 - half, w / 2 + half, h / 2 + half)
 
 
+def short_side_canvas(frame: Box, short: int) -> tuple[int, int]:
+    """(H, W) of ``frame`` resized so that its short side is ``short`` (mmcv's keep-ratio rounding)."""
+    k = short / min(frame.width, frame.height)
+    return int(frame.height * k + 0.5), int(frame.width * k + 0.5)
+
+
+def long_side_crops(canvas: tuple[int, int], size: int, n: int) -> list[Box]:
+    """``n`` (1 or 3) size x size windows along the long side of an (H, W) canvas whose short side is ``size``:
+    the centre, or mmaction2's ``ThreeCrop`` order (start, end, centre; the end one at twice the centre offset)."""
+    h, w = canvas
+    step = (max(h, w) - size) // 2
+    offsets = [step] if n == 1 else [0, 2 * step, step]
+    if w >= h:
+        return [Box(o, 0, o + size, size) for o in offsets]
+    return [Box(0, o, size, o + size) for o in offsets]
+
+
 class RGBPipeline:
     """A clip's video -> uint8 (T, S, S, 3) frames (train) or (views, T, S, S, 3) (test); see the module docstring."""
 
@@ -144,7 +177,7 @@ class RGBPipeline:
     def clip_box(self, ds: Dataset, clip: Clip) -> Box:
         """The clip's box in the skeleton's pixel frame (header.frame_size)."""
         c = self.cfg
-        whole = frame_box(ds.header.frame_size, square=c.geometry.square)
+        whole = frame_box(ds.header.frame_size, square=c.geometry.square and not c.resize_short)
         if c.crop == "none":
             return whole
         if not ds.has_skeletons:
@@ -158,13 +191,21 @@ class RGBPipeline:
         """RandomResizedCrop inside ``box`` and a random flip; one draw, applicable to frames and keypoints."""
         s = self.cfg.size
         g = self.cfg.geometry
-        crop = random_resized_crop(rng, (s, s), area=g.area, ratio=g.ratio)
+        canvas = short_side_canvas(box, self.cfg.resize_short) if self.cfg.resize_short else (s, s)
+        crop = random_resized_crop(rng, canvas, area=g.area, ratio=g.ratio)
         flip = bool(rng.random() < g.flip_prob)
-        return View(box.sub_box(crop, (s, s)), (s, s), flip)
+        return View(box.sub_box(crop, canvas), (s, s), flip)
 
     def test_views(self, box: Box) -> list[View]:
+        """Per temporal clip: the box (or, with ``resize_short``, each of the ``test_crops`` windows), each followed
+        by its flipped copy when ``flip_test``."""
         s = self.cfg.size
-        return [View(box, (s, s), False)] + ([View(box, (s, s), True)] if self.cfg.flip_test else [])
+        boxes = [box]
+        if self.cfg.resize_short:
+            canvas = short_side_canvas(box, s)
+            boxes = [box.sub_box(w, canvas) for w in long_side_crops(canvas, s, self.cfg.test_crops)]
+        flips = (False, True) if self.cfg.flip_test else (False,)
+        return [View(b, (s, s), f) for b in boxes for f in flips]
 
     # -- decoding ----------------------------------------------------------------------------------------------------
     def video_frames(self, ds: Dataset, clip: Clip, indices: np.ndarray) -> tuple[Path, np.ndarray]:
@@ -230,7 +271,7 @@ class RGBPipeline:
         return self.render(ds, clip, [idx], [[view]])[0]
 
     def test_sample(self, ds: Dataset, clip: Clip) -> dict[str, np.ndarray]:
-        """{key: uint8 (num_views, T, S, S, 3)}: each temporal clip followed by its flipped copy.
+        """{key: uint8 (num_views, T, S, S, 3)}: per temporal clip its :meth:`test_views` (crops, flipped copies).
 
         An unreadable video raises, whatever ``on_error`` says, except for a train-split clip under ``skip``: the
         diagnostic train predictions written after training then get black frames for it, and the report says so.
