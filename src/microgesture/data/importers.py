@@ -75,17 +75,49 @@ def import_imigue(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, spl
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
     report = ImportReport(dataset=str(out))
+    release, miga = _detect_layout(raw, out, report, note)
+    bad: list[Skipped] = []
+    videos = release.videos if release is not None else miga.videos
+    probes, fps, frame_size = _probe_videos(videos, fps, frame_size, bad, report)
+    entries, lists, subject_source = _read_entries(release, miga, probes, subjects, bad, report, note)
+    clip_split, video_split = _splits(raw, splits, split, seed, lists, entries, report)
+    any_video = any(e.video is not None for e in entries)
+    header = DatasetHeader(
+        name=name, layout="openpose137", classes=IMIGUE_CLASSES, fps=float(fps), frame_size=tuple(frame_size),
+        description="iMiGUE imported by microgesture data import-imigue",
+        extra={"importer": "import-imigue", "layout": "release" if release is not None else "miga25",
+               "subject_source": subject_source,
+               "videos": "none" if not any_video else ("clips" if cut_clips else "long")},
+    )
+    with DatasetWriter(out, header, overwrite=overwrite) as w:
+        todo, total = _add_clips(w, entries, clip_split, video_split, probes, any_video, cut_clips, skip_bad, policy,
+                                 bad, report, note)
+        if bad and not skip_bad:
+            raise fail(bad, str(raw))
+        _write_videos(w, todo, entries, probes, cut_clips, fps, skip_bad, bad, note)
+        if not w.clips:
+            raise fail(bad, str(raw)) if bad else RawDataError(f"{raw}: no clips to import")
+        _write_report(w, header, report, bad, policy, total)
+    return report
+
+
+def _detect_layout(raw: Path, out: Path, report: ImportReport, note: Callable[[str], None]):
+    """(release, miga): the scanned original release, else the scanned MiGA'25 layout (the other is None)."""
     release = scan_release(raw, out)
     miga = scan_miga(raw, out) if release is None else None
     if miga is not None and not miga.labels:
         raise RawDataError(f"{raw}: no iMiGUE labels found: expected Label/labels_*.csv or Label/raw/<vid>.txt (the "
                            "original release) or <vid>_label.csv files (the MiGA'25 layout)")
-    videos = release.videos if release is not None else miga.videos
     report.layout = release.describe() if release is not None else (
         f"MiGA'25 layout ({len(miga.labels)} label files, {sum(map(len, miga.tables.values()))} skeleton tables, "
         f"{len(miga.json_dirs)} JSON folders, {len(miga.videos)} videos)")
     note(f"layout: {report.layout}")
-    bad: list[Skipped] = []
+    return release, miga
+
+
+def _probe_videos(videos: dict, fps: float, frame_size: tuple[int, int], bad: list[Skipped], report: ImportReport):
+    """(probes by video id, header fps, header frame size): the most common of the readable videos, else the
+    defaults given; unreadable videos go to ``bad``."""
     probes: dict[str, dict] = {}
     for v, paths in sorted(videos.items()):
         try:
@@ -97,6 +129,13 @@ def import_imigue(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, spl
         frame_size = most_common([(p["width"], p["height"]) for p in probes.values()], frame_size)
         if len({round(p["fps"], 3) for p in probes.values()}) > 1:
             report.warnings.append(f"videos have different fps; header says {fps}, clips are cut at their own fps")
+    return probes, fps, frame_size
+
+
+def _read_entries(release, miga, probes: dict, subjects: str | os.PathLike | None, bad: list[Skipped],
+                  report: ImportReport, note: Callable[[str], None]):
+    """(entries, split lists found, subject source): the labelled videos with their subjects, those with neither
+    skeleton nor video dropped (and counted in the report)."""
     subj_path = Path(subjects) if subjects else None
     if release is not None:
         entries, ebad, notes = release.entries(lambda v: float(probes[v]["fps"]) if v in probes else 25.0)
@@ -123,57 +162,66 @@ def import_imigue(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, spl
     if report.videos_without_data:
         note(f"{len(report.videos_without_data)} labelled videos have no skeleton and no video; skipped")
     entries = [e for e in entries if e.skeleton is not None or e.video is not None]
-    clip_split, video_split = _splits(raw, splits, split, seed, lists, entries, report)
-    any_video = any(e.video is not None for e in entries)
-    header = DatasetHeader(
-        name=name, layout="openpose137", classes=IMIGUE_CLASSES, fps=float(fps), frame_size=tuple(frame_size),
-        description="iMiGUE imported by microgesture data import-imigue",
-        extra={"importer": "import-imigue", "layout": "release" if release is not None else "miga25",
-               "subject_source": subject_source,
-               "videos": "none" if not any_video else ("clips" if cut_clips else "long")},
-    )
+    return entries, lists, subject_source
+
+
+def _add_clips(w: DatasetWriter, entries: list[VideoEntry], clip_split: dict, video_split: dict, probes: dict,
+               any_video: bool, cut_clips: bool, skip_bad: bool, policy: SanitisePolicy, bad: list[Skipped],
+               report: ImportReport, note: Callable[[str], None]) -> tuple[dict[str, list[Clip]], SanitiseCounts]:
+    """Read, sanitise and add every clip's skeleton to ``w``; listed clips no label row defines go to ``bad``.
+
+    Returns:
+        (the added clips by video id, for the video step; the sanitise counts of all videos).
+    """
     listed = set(clip_split)
     total = SanitiseCounts()
-    with DatasetWriter(out, header, overwrite=overwrite) as w:
-        todo: dict[str, list[Clip]] = defaultdict(list)
-        for e in track(entries, "import: labels and skeletons", unit="videos"):
-            note(f"{e.vid}: reading labels and skeletons")
-            listed -= {f"{e.vid}_{r.k}" for r in e.rows}
-            ok = _assign(e, clip_split, video_split, probes, any_video, bad, report)
-            if not ok:
-                continue
-            counts = SanitiseCounts()
-            clean = lambda a, c=counts: sanitise(a, header.frame_size, policy, c)  # noqa: E731
-            for clip, skel in _slice_clips(e, ok, probes.get(e.vid), cut_clips, bad, report, counts, clean):
-                if not bad or skip_bad:  # once the import is doomed, only keep validating
-                    todo[e.vid].append(w.add(replace(clip, extra=dict(e.meta)), skel))
-            total.add(counts)
-            report.sanitise_per_video[e.vid] = counts.to_json()
-        bad += [Skipped(c, clip_split[c][1], f"clip {c} is listed but no label row defines it") for c in sorted(listed)]
-        if bad and not skip_bad:
-            raise fail(bad, str(raw))
-        for vid, clips in track(todo.items(), "import: videos", unit="videos"):
-            e = next(x for x in entries if x.vid == vid)
-            if e.video is None or vid not in probes:
-                continue
-            note(f"{vid}: {'cutting' if cut_clips else 'placing'} video")
-            if not cut_clips:
-                place(e.video, w.path_for(f"videos/{vid}.mp4"))
-                continue
-            for cid, msg in _cut_clips(e.video, clips, w, probes[vid]["fps"] or fps).items():
-                if not skip_bad:
-                    raise RawDataError(msg)
-                w.discard(cid)
-                bad.append(Skipped(cid, str(e.video), msg))
-        if not w.clips:
-            raise fail(bad, str(raw)) if bad else RawDataError(f"{raw}: no clips to import")
-        report.skipped = bad
-        report.clips_per_split = dict(sorted(Counter(c.split for c in w.clips).items()))
-        report.sanitise = {"policy": policy.to_json(), "person_rule": PERSON_RULE, "counts": total.to_json()}
-        w.header = replace(header, extra={**header.extra, "sanitise": report.sanitise,
-                                          **({"split": report.split} if report.split else {})})
-        w.write_json(REPORT_FILE, report.to_json())
-    return report
+    todo: dict[str, list[Clip]] = defaultdict(list)
+    for e in track(entries, "import: labels and skeletons", unit="videos"):
+        note(f"{e.vid}: reading labels and skeletons")
+        listed -= {f"{e.vid}_{r.k}" for r in e.rows}
+        ok = _assign(e, clip_split, video_split, probes, any_video, bad, report)
+        if not ok:
+            continue
+        counts = SanitiseCounts()
+        clean = lambda a, c=counts: sanitise(a, w.header.frame_size, policy, c)  # noqa: E731
+        for clip, skel in _slice_clips(e, ok, probes.get(e.vid), cut_clips, bad, report, counts, clean):
+            if not bad or skip_bad:  # once the import is doomed, only keep validating
+                todo[e.vid].append(w.add(replace(clip, extra=dict(e.meta)), skel))
+        total.add(counts)
+        report.sanitise_per_video[e.vid] = counts.to_json()
+    bad += [Skipped(c, clip_split[c][1], f"clip {c} is listed but no label row defines it") for c in sorted(listed)]
+    return todo, total
+
+
+def _write_videos(w: DatasetWriter, todo: dict[str, list[Clip]], entries: list[VideoEntry], probes: dict,
+                  cut_clips: bool, fps: float, skip_bad: bool, bad: list[Skipped], note: Callable[[str], None]) -> None:
+    """Cut each added clip out of its video (or place the long video); with ``skip_bad`` a failed cut discards the
+    clip and goes to ``bad``, else it raises."""
+    for vid, clips in track(todo.items(), "import: videos", unit="videos"):
+        e = next(x for x in entries if x.vid == vid)
+        if e.video is None or vid not in probes:
+            continue
+        note(f"{vid}: {'cutting' if cut_clips else 'placing'} video")
+        if not cut_clips:
+            place(e.video, w.path_for(f"videos/{vid}.mp4"))
+            continue
+        for cid, msg in _cut_clips(e.video, clips, w, probes[vid]["fps"] or fps).items():
+            if not skip_bad:
+                raise RawDataError(msg)
+            w.discard(cid)
+            bad.append(Skipped(cid, str(e.video), msg))
+
+
+def _write_report(w: DatasetWriter, header: DatasetHeader, report: ImportReport, bad: list[Skipped],
+                  policy: SanitisePolicy, total: SanitiseCounts) -> None:
+    """Fill the report (skipped clips, clips per split, sanitise counts), put the sanitise summary and the split in
+    the header, and write ``import_report.json``."""
+    report.skipped = bad
+    report.clips_per_split = dict(sorted(Counter(c.split for c in w.clips).items()))
+    report.sanitise = {"policy": policy.to_json(), "person_rule": PERSON_RULE, "counts": total.to_json()}
+    w.header = replace(header, extra={**header.extra, "sanitise": report.sanitise,
+                                      **({"split": report.split} if report.split else {})})
+    w.write_json(REPORT_FILE, report.to_json())
 
 
 def _splits(raw: Path, paths: Sequence, spec: SplitSpec | str | None, seed: int, found: list[Path],
