@@ -38,6 +38,7 @@ import numpy as np
 from microgesture.layouts import get_layout
 from microgesture.pose.holistic import choose_box
 from microgesture.pose.people import SELECT_RULES, parse_select
+from microgesture.pose.render import track_listing, write_pose_overlay, write_track_thumbnails
 
 __all__ = ["PoseError", "PoseResult", "extract_pose", "load_pose", "missing_report", "fill_short_gaps",
            "pose_python", "write_pose_overlay", "write_track_thumbnails", "track_listing",
@@ -268,56 +269,6 @@ def select_person(result: PoseResult, select: str) -> PoseResult:
                       people=people)
 
 
-def track_listing(result: PoseResult) -> list[str]:
-    """Lines listing the tracked people (id, frames present, mean box, frontal face share), the subject marked."""
-    sel = result.selection
-    lines = []
-    for rec in sel.get("tracks", []):
-        mark = "*" if rec["id"] == sel.get("track") else " "
-        box = ", ".join(f"{v:.0f}" for v in rec["mean_box"])
-        lines.append(f"{mark} person={rec['id']}: {rec['frames']}/{result.num_frames} frames (from {rec['first']} to "
-                     f"{rec['last']}), mean box [{box}], frontal face {rec['frontal']:.0%}")
-    return lines
-
-
-def write_track_thumbnails(video: str | os.PathLike, result: PoseResult, folder: str | os.PathLike) -> list[Path]:
-    """One PNG per tracked person (``person_<id>.png``): the frame in the middle of its presence, cropped to its box
-    with a margin, the box drawn; for choosing ``--select person=ID`` by eye."""
-    import cv2
-
-    from microgesture.atomic import atomic_path
-    from microgesture.data.video import iter_frames
-    from microgesture.pose.people import person_box
-
-    tracks = result.selection.get("tracks", [])
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    want: dict[int, list[dict]] = {}
-    for rec in tracks:
-        present = np.flatnonzero((result.people[rec["id"]][:, :25, 2] > 0).any(1)) if rec["id"] in result.people \
-            else np.array([rec["first"]])
-        want.setdefault(int(present[len(present) // 2]), []).append(rec)
-    out = []
-    for t, frame in enumerate(iter_frames(video)):
-        for rec in want.get(t, []):
-            kp = result.people.get(rec["id"])
-            box = person_box(kp[t]) if kp is not None else None
-            box = np.asarray(rec["mean_box"]) if box is None else box
-            h, w = frame.shape[:2]
-            g = 0.15 * max(box[2] - box[0], box[3] - box[1])
-            x0, y0 = int(max(0, box[0] - g)), int(max(0, box[1] - g))
-            x1, y1 = int(min(w, box[2] + g + 1)), int(min(h, box[3] + g + 1))
-            img = np.ascontiguousarray(frame).copy()
-            cv2.rectangle(img, (int(box[0]), int(box[1])), (int(box[2]), int(box[3])), (255, 200, 0), 1)
-            crop = img[y0:y1, x0:x1]
-            path = Path(folder) / f"person_{rec['id']}.png"
-            with atomic_path(path) as tmp:
-                cv2.imwrite(str(tmp), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
-            out.append(path)
-        if t >= max(want, default=-1):
-            break
-    return out
-
-
 def pose_python() -> str | None:
     """The interpreter of the pose environment: $MICROGESTURE_POSE_PYTHON, ./.venv-pose, or .venv-pose of the
     checkout."""
@@ -431,19 +382,3 @@ def extract_pose(source: str | os.PathLike, *, backend: str | None = None, selec
     return PoseResult(keypoints=kp, fps=float(fps_), frame_size=(int(size[0]), int(size[1])), backend=backend,
                       source=str(source), selection=sel, missing=report,
                       gaps={"max_gap": int(max_gap), "filled_joint_frames": int(n_filled)}, people=people)
-
-
-def write_pose_overlay(video: str | os.PathLike, result: PoseResult, out: str | os.PathLike,
-                       *, labels: Callable[[int], list[str]] | None = None) -> Path:
-    """Draw the skeleton (and optional per-frame text lines) on the video; frames past the skeleton are copied."""
-    from microgesture.data.video import VideoWriter, iter_frames
-    from microgesture.pose.overlay import draw_labels, draw_skeleton
-
-    with VideoWriter(out, fps=result.fps) as w:
-        for t, frame in enumerate(iter_frames(video)):
-            if t < result.num_frames:
-                frame = draw_skeleton(frame, result.keypoints[t])
-            if labels is not None:
-                frame = draw_labels(frame, labels(t))
-            w.write(frame)
-    return Path(out)
