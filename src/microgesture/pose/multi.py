@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from microgesture.pose.crops import crop_fits, discovery_windows, inside, others_painted, paint, tracker_crop
 from microgesture.pose.holistic import _landmarks, holistic_to_openpose
 from microgesture.pose.people import _CORE, iou, is_jump, person_box
 
@@ -38,28 +39,6 @@ __all__ = ["MultiPersonExtractor", "discovery_windows"]
 _YOUNG = 3  # a track with fewer accepted frames than this is still a candidate
 
 log = logging.getLogger(__name__)
-
-
-def _inside(a: np.ndarray, b: np.ndarray) -> float:
-    """The fraction of box ``a`` that lies inside box ``b`` (a part of a person already followed, found again)."""
-    iw = max(0.0, float(min(a[2], b[2]) - max(a[0], b[0])))
-    ih = max(0.0, float(min(a[3], b[3]) - max(a[1], b[1])))
-    area = float((a[2] - a[0]) * (a[3] - a[1]))
-    return iw * ih / area if area > 0 else 1.0
-
-
-def discovery_windows(w: int, h: int) -> list[tuple[int, int, int, int]]:
-    """Where discovery looks: the whole frame, then overlapping tiles along its longer side (60 % of it, or
-    squares on a wide frame). The detector sees a 224 px square: a person cut by the frame edge or beside another
-    is found in a tile where the whole frame finds nobody (the arm-wrestling clip of docs/pose_tracking.md)."""
-    windows = [(0, 0, w, h)]
-    long_, short = max(h, w), min(h, w)
-    wide = long_ > 1.4 * short
-    side = short if wide else round(0.6 * long_)
-    n = 2 * int(np.ceil(long_ / side)) - 1 if wide else 2
-    for o in np.unique(np.linspace(0, long_ - side, n).round().astype(int)):
-        windows.append((int(o), 0, int(o) + side, h) if w >= h else (0, int(o), w, int(o) + side))
-    return windows
 
 
 @dataclass
@@ -191,10 +170,10 @@ class MultiPersonExtractor:
             frame.copy()
         known = [tr.box for tr in self.tracks]
         for b in known:
-            self._paint(img, b * s, grow=0.05)
+            paint(img, b * s, grow=0.05)
         windows = discovery_windows(w, h)
         for c in self._candidates(frame):
-            if all(_inside(c, k) < 0.6 for k in known):
+            if all(inside(c, k) < 0.6 for k in known):
                 g = 0.5 * (c[3] - c[1])
                 windows.append((int(max(0, c[0] - g)), int(max(0, c[1] - g)), int(min(w, c[2] + g)),
                                 int(min(h, c[3] + g))))
@@ -218,12 +197,12 @@ class MultiPersonExtractor:
                 box = np.concatenate([vis[:, :2].min(0), vis[:, :2].max(0)]) * np.array(
                     [x1 - x0, y1 - y0, x1 - x0, y1 - y0]) + np.array([x0, y0, x0, y0])
                 box = np.clip(box, 0, [w - 1, h - 1, w - 1, h - 1])
-                self._paint(img, box * s, grow=0.05)
+                paint(img, box * s, grow=0.05)
                 bw, bh = box[2] - box[0], box[3] - box[1]
                 # a box much narrower than tall is a limb or a fragment of someone painted out, not a person; a
                 # tiny one (under an eighth of the frame's short side) or one without both shoulders is clutter
                 # (a hoop, a poster) that static Pose reads as a person in a small window
-                if all(iou(box, k) < 0.3 and _inside(box, k) < 0.6 for k in known + found) and \
+                if all(iou(box, k) < 0.3 and inside(box, k) < 0.6 for k in known + found) and \
                         min(bw, bh) > 4 and bw >= 0.15 * bh and max(bw, bh) >= min(h, w) / 8 and \
                         (p[[11, 12], 2] > 0.5).all():
                     found.append(box)
@@ -231,70 +210,20 @@ class MultiPersonExtractor:
                                                        frame_size=(w, h), offset=(float(x0), float(y0))))
         return list(zip(found, bodies, strict=True))
 
-    @staticmethod
-    def _paint(img: np.ndarray, box: np.ndarray, *, grow: float) -> None:
-        h, w = img.shape[:2]
-        g = grow * max(box[2] - box[0], box[3] - box[1])
-        x0, y0 = int(max(0, box[0] - g)), int(max(0, box[1] - g))
-        x1, y1 = int(min(w, box[2] + g + 1)), int(min(h, box[3] + g + 1))
-        img[y0:y1, x0:x1] = 128
-
     # -- tracking -------------------------------------------------------------------------------------------------
-    def _crop(self, box: np.ndarray, w: int, h: int, lost: int = 0) -> tuple[int, int, int, int]:
-        side = max(box[2] - box[0], box[3] - box[1], 16.0)
-        g = self.margin * side * (1 + min(lost, 10) / 5)  # search wider while the person is lost
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        half_w, half_h = (box[2] - box[0]) / 2 + g, (box[3] - box[1]) / 2 + g
-        half_w = max(half_w, 0.5 * half_h)  # at least half as wide as tall: room for the arms
-        return (int(max(0, cx - half_w)), int(max(0, cy - half_h)), int(min(w, cx + half_w)),
-                int(min(h, cy + half_h)))
-
-    def _fits(self, box: np.ndarray, crop: tuple[int, int, int, int], w: int, h: int) -> bool:
-        want = self._crop(box, w, h)
-        size = (want[2] - want[0]) * (want[3] - want[1])
-        have = (crop[2] - crop[0]) * (crop[3] - crop[1])
-        g = 0.1 * self.margin * max(box[2] - box[0], box[3] - box[1])
-        inside = (box[0] - g >= crop[0] or crop[0] == 0) and (box[1] - g >= crop[1] or crop[1] == 0) and \
-            (box[2] + g <= crop[2] or crop[2] >= w) and (box[3] + g <= crop[3] or crop[3] >= h)
-        return inside and 0.7 * have <= size <= 1.3 * have
-
-    def _others_painted(self, tr: _Track, image: np.ndarray, crop: tuple[int, int, int, int]) -> np.ndarray:
-        """The crop with the other people followed painted gray (their head-and-torso box, grown by a fifth), except
-        where it overlaps this person's own: the tracker then cannot drift onto a neighbour, and its detector, when it
-        re-detects, finds this person (arm-wrestlers fill each other's crops)."""
-        x0, y0 = crop[0], crop[1]
-        own = tr.core
-        out = None
-        for o in self.tracks:
-            if o is tr or o.core is None or o.lost:
-                continue
-            b = o.core + np.array([-1, -1, 1, 1]) * 0.2 * max(o.core[2] - o.core[0], o.core[3] - o.core[1])
-            bx0, by0 = int(max(0, b[0] - x0)), int(max(0, b[1] - y0))
-            bx1, by1 = int(min(image.shape[1], b[2] - x0 + 1)), int(min(image.shape[0], b[3] - y0 + 1))
-            if bx1 <= bx0 or by1 <= by0:
-                continue
-            if out is None:
-                out = image.copy()
-            out[by0:by1, bx0:bx1] = 128
-            if own is not None:  # keep this person's own head and torso
-                ox0, oy0 = int(max(0, own[0] - x0)), int(max(0, own[1] - y0))
-                ox1, oy1 = int(min(image.shape[1], own[2] - x0 + 1)), int(min(image.shape[0], own[3] - y0 + 1))
-                if ox1 > ox0 and oy1 > oy0:
-                    out[oy0:oy1, ox0:ox1] = image[oy0:oy1, ox0:ox1]
-        return image if out is None else out
-
     def _run(self, tr: _Track, frame: np.ndarray) -> np.ndarray | None:
         import cv2
 
         h, w = frame.shape[:2]
-        if tr.crop is None or tr.lost or not self._fits(tr.box, tr.crop, w, h):
+        if tr.crop is None or tr.lost or not crop_fits(tr.box, tr.crop, w, h, margin=self.margin):
             # Holistic tracks in the coordinates of the image it saw: a crop that moves every frame breaks its face
             # and hand tracking, so the crop moves only when the person nears its edge or changes size a lot
-            tr.crop = self._crop(tr.box, w, h, tr.lost)
+            tr.crop = tracker_crop(tr.box, w, h, margin=self.margin, lost=tr.lost)
         x0, y0, x1, y1 = tr.crop
         if x1 - x0 < 8 or y1 - y0 < 8:
             return None
-        image = self._others_painted(tr, np.ascontiguousarray(frame[y0:y1, x0:x1]), tr.crop)
+        others = [o.core for o in self.tracks if o is not tr and o.core is not None and not o.lost]
+        image = others_painted(np.ascontiguousarray(frame[y0:y1, x0:x1]), tr.crop, own=tr.core, others=others)
         r = tr.tracker.process(image)
         size, at = (x1 - x0, y1 - y0), (float(x0), float(y0))
         if r.pose_landmarks is None:
