@@ -126,12 +126,13 @@ class _Graph(nn.Module):
 def _graph(module) -> tuple[_Graph, str]:
     """The exportable graph of a BranchModule and the name of its input."""
     from microgesture.inputs.heatmaps import HeatmapPipeline
+    from microgesture.inputs.skeleton import SkeletonPipeline
 
     pipe = module.pipeline
     if isinstance(pipe, HeatmapPipeline):
         c = pipe.cfg
         return _Graph(module.model, DenseHeatmaps(size=c.resize, sigma=c.sigma, edges=pipe.edges)), pipe.key
-    if hasattr(pipe, "transform") and hasattr(pipe.transform, "test_views"):
+    if isinstance(pipe, SkeletonPipeline):
         return _Graph(module.model, None), pipe.key
     raise ExportError(f"branch {module.cfg.branch} reads {module.branch.modality}: export covers the skeleton "
                       "(joint-*) and heatmap (heatmap-posec3d-*) branches")

@@ -215,11 +215,11 @@ class WindowScorer:
     def __init__(self, model):
         import torch
 
+        from microgesture.inputs.skeleton import SkeletonPipeline
         from microgesture.train import BranchModule, load_checkpoint
 
         module = model if isinstance(model, BranchModule) else load_checkpoint(model)
-        transform = getattr(module.pipeline, "transform", None)
-        if not hasattr(transform, "test_views"):
+        if not isinstance(module.pipeline, SkeletonPipeline):
             raise DetectError(f"branch {module.cfg.branch} reads {module.branch.modality}; detection runs skeleton-"
                               "coordinate branches (joint-*) only for now")
         self.module = module.eval()
