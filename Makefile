@@ -17,7 +17,7 @@ STAMP := $(VENV)/.microgesture-installed
 POSE_PYTHON ?= $(shell for p in python3.12 python3.11 python3.10 $(PYTHON); do \
 	$$p -c 'import sys; sys.exit(not (3, 9) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 POSE_VENV ?= .venv-pose
-POSE_PKGS ?= mediapipe==0.10.21 'numpy<2' av scikit-image pytest
+POSE_PKGS ?= mediapipe==0.10.21 'numpy<2' onnxruntime av scikit-image pytest
 POSE_STAMP := $(POSE_VENV)/.microgesture-pose-installed
 
 .PHONY: demo test lint bench install pose-env constraints clean
@@ -46,10 +46,10 @@ demo: $(STAMP)
 	$(BIN)/microgesture demo --out runs/demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools
 
 test: $(STAMP) $(POSE_STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 	MICROGESTURE_REQUIRE_MEDIAPIPE=1 $(POSE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_pose.py
 

@@ -143,12 +143,14 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
         assoc = sel["association"]
         rep = sum(v["reported"] for v in assoc.values())
         ok = sum(v["passed"] for v in assoc.values())
+        fb = assoc.get("face", {}).get("from_body", 0)  # faces from the body's own points pass by construction
         mesh_missing = float(((kp[:, 25:95, 2] > 0).sum(1) < 68).mean())
         print(f"{video.name}: {res.num_frames} frames, {res.num_frames / dt:.1f} frames/s (start-up included); "
               f"people per frame {dict(zip(*np.unique(count, return_counts=True), strict=True))}, several in "
               f"{(count >= 2).mean():.0%} (exactly 2 in {(count == 2).mean():.0%}); "
               f"tracks {[(t['id'], t['frames']) for t in sel['tracks']]}, selected "
-              f"{sel['track']}; association {ok}/{rep} part-frames pass ({ok / max(rep, 1):.1%}) "
+              f"{sel['track']}; association {ok}/{rep} part-frames pass ({ok / max(rep, 1):.1%}; without the {fb} "
+              f"faces from the body {(ok - fb) / max(rep - fb, 1):.1%}) "
               f"{ {k: v['rate'] for k, v in assoc.items()} }; jumps of the selected track {jumps}; missing body "
               f"{m['body']:.1%}, face {m['face']:.1%}, left hand {m['left_hand']:.1%}, right hand "
               f"{m['right_hand']:.1%}; face mesh missing {mesh_missing:.1%}{old_txt}", flush=True)

@@ -275,8 +275,9 @@ def test_mediapipe_no_person_gives_empty_flagged_result(tmp_path):
     assert load_pose(res.save(tmp_path / "g.npz")).no_person
 
 
-@pytest.mark.parametrize(("rule", "lo", "hi"), [("largest", 0, 256), ("central", 240, 400)])
-def test_mediapipe_selects_the_subject(tmp_path, rule, lo, hi):
+@pytest.mark.parametrize(("rule", "lo", "hi", "finder"), [("largest", 0, 256, True), ("central", 240, 400, True),
+                                                      ("largest", 0, 256, False)])
+def test_mediapipe_selects_the_subject(tmp_path, rule, lo, hi, finder):
     """Two astronauts: a large one on the left, a small one in the centre of the frame."""
     _need("mediapipe")
     _need("skimage")
@@ -288,10 +289,37 @@ def test_mediapipe_selects_the_subject(tmp_path, rule, lo, hi):
     v[:, :, :256] = cv2.resize(im, (256, 256), interpolation=cv2.INTER_AREA)
     v[:, 48:208, 240:400] = cv2.resize(im, (160, 160), interpolation=cv2.INTER_AREA)
     write_video(tmp_path / "two.mp4", v, fps=25)
-    res = extract_pose(tmp_path / "two.mp4", backend="mediapipe", select=rule)
+    res = extract_pose(tmp_path / "two.mp4", backend="mediapipe", select=rule, options={"finder": finder})
     nose = res.keypoints[:, FACE0 + 30]
     assert (nose[:, 2] == 1).all() and ((nose[:, 0] > lo) & (nose[:, 0] < hi)).all()
     assert res.selection["rule"] == rule and res.selection["multi_person_frames"] == 6
+    # without the finder (no onnxruntime) discovery falls back to the tiles and HOG, and still finds both
+    assert bool(res.selection["settings"]["finder"]) == finder and res.selection["settings"]["hog"] != finder
+
+
+def test_person_finder_finds_both_astronauts():
+    """MoveNet MultiPose (shipped in the wheel, run by ONNX Runtime) on two astronauts: one box around each."""
+    _need("onnxruntime")
+    _need("skimage")
+    import cv2
+    from skimage import data
+
+    from microgesture.pose.finder import MODEL_PATH, PersonFinder, coco17_to_openpose
+
+    assert MODEL_PATH.is_file()
+    im = data.astronaut()
+    v = np.full((256, 640, 3), 128, np.uint8)
+    v[:, :256] = cv2.resize(im, (256, 256), interpolation=cv2.INTER_AREA)
+    v[48:208, 240:400] = cv2.resize(im, (160, 160), interpolation=cv2.INTER_AREA)
+    people = PersonFinder().find(v)
+    assert len(people) == 2
+    big, small = sorted(people, key=lambda p: p.box[0])
+    assert big.box[0] < 40 and 150 < big.box[2] < 260 and small.box[0] > 230 and small.box[2] < 410
+    for p in people:  # keypoints inside their own box, shoulders below the nose
+        body = coco17_to_openpose(p.keypoints, min_score=0.2)
+        xy = body[body[:, 2] > 0, :2]
+        assert len(xy) >= 5 and (xy[:, 0] >= p.box[0] - 5).all() and (xy[:, 0] <= p.box[2] + 5).all()
+        assert body[2, 1] > body[0, 1] and body[5, 1] > body[0, 1]
 
 
 def test_main_env_reruns_mediapipe_in_the_pose_env(tmp_path):

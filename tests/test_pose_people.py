@@ -124,8 +124,19 @@ def test_association_drops_parts_of_someone_else():
     assert (out[1, FACE0:FACE0 + 70] == 0).all() and (out[2, LHAND0:LHAND0 + 21] == 0).all()
     assert (out[3, RHAND0:RHAND0 + 21] == 0).all() and (out[4, RHAND0:RHAND0 + 21] == 0).all()
     assert (out[0] == kp[0]).all() and (out[:, :25] == kp[:, :25]).all()  # body untouched
-    assert rep["face"] == {"reported": 6, "passed": 5, "rate": pytest.approx(5 / 6, abs=1e-4)}
+    assert rep["face"] == {"reported": 6, "passed": 5, "rate": pytest.approx(5 / 6, abs=1e-4), "from_body": 0}
     assert rep["right_hand"]["passed"] == 4 and rep["left_hand"]["passed"] == 5
+
+
+def test_association_counts_faces_made_from_the_body():
+    from microgesture.pose.headface import face_from_body
+
+    kp = np.stack([_person(100, 100) for _ in range(4)])
+    kp[:2, FACE0:FACE0 + 70] = 0
+    for t in range(2):
+        assert face_from_body(kp[t])
+    _, rep = check_association(kp)
+    assert rep["face"]["reported"] == 4 and rep["face"]["passed"] == 4 and rep["face"]["from_body"] == 2
 
 
 def test_select_track_rules():
@@ -221,3 +232,60 @@ def test_cli_track_listing_thumbnails_and_person(tmp_path, capsys):
 
     thumb = cv2.imread(str(tmp_path / "tracks" / "person_0.png"))
     assert thumb is not None and thumb.shape[0] > thumb.shape[1]  # a seated person: taller than wide
+
+
+def test_coco17_maps_to_body25_sides_and_derived_joints():
+    from collections import Counter
+
+    from microgesture.pose.finder import COCO17_TO_BODY25, coco17_to_openpose
+
+    kp = np.zeros((17, 3), np.float32)
+    kp[:, 0] = np.arange(17) * 10.0
+    kp[:, 1] = 100.0 + np.arange(17)
+    kp[:, 2] = 0.9
+    kp[12, 2] = 0.1  # right hip below the threshold: right hip and mid-hip missing
+    out = coco17_to_openpose(kp, min_score=0.2)
+    assert out.shape == (137, 3) and (out[19:] == 0).all()  # feet, face and hands: no COCO twin
+    assert tuple(out[2, :2]) == (60.0, 106.0) and tuple(out[5, :2]) == (50.0, 105.0)  # right/left shoulder
+    assert tuple(out[4, :2]) == (100.0, 110.0) and tuple(out[7, :2]) == (90.0, 109.0)  # right/left wrist
+    assert tuple(out[1, :2]) == (55.0, 105.5)  # neck between the shoulders
+    assert out[9, 2] == 0 and out[8, 2] == 0 and out[12, 2] == pytest.approx(0.9)
+    assert tuple(out[15, :2]) == (20.0, 102.0) and tuple(out[18, :2]) == (30.0, 103.0)  # right eye, left ear
+    uses = Counter(i for src in COCO17_TO_BODY25 for i in src)  # every COCO point used; shoulders, hips twice
+    assert set(uses) == set(range(17)) and {k for k, n in uses.items() if n == 2} == {5, 6, 11, 12}
+
+
+def test_face_from_body_only_when_no_face_and_at_half_confidence():
+    from microgesture.pose.headface import BODY_FACE_WEIGHT, face_from_body
+
+    kp = np.zeros((137, 3), np.float32)
+    kp[[0, 15, 16, 17, 18]] = [(50, 40, 0.9), (45, 35, 0.8), (55, 35, 0.8), (40, 38, 0.6), (60, 38, 0.0)]
+    assert face_from_body(kp)
+    face = kp[FACE0:FACE0 + 70]
+    assert tuple(face[30]) == pytest.approx((50, 40, 0.9 * BODY_FACE_WEIGHT))  # nose tip
+    assert tuple(face[68, :2]) == (45, 35) and tuple(face[69, :2]) == (55, 35)  # right, left pupil
+    assert face[0, 2] > 0 and face[16, 2] == 0  # the left ear was not seen: its tragion stays missing
+    assert (face[:, 2] > 0).sum() == 4
+    before = kp.copy()
+    kp[0, :2] = (0, 0)
+    assert not face_from_body(kp)  # a face is present now: nothing is overwritten
+    assert (kp[FACE0:FACE0 + 70] == before[FACE0:FACE0 + 70]).all()
+
+
+def test_finder_people_against_tracks():
+    from microgesture.pose.finder import Person, body_at, claim_of, untracked
+
+    kp = np.zeros((17, 3), np.float32)
+    kp[:, :2] = np.linspace((300, 100), (330, 180), 17)
+    kp[:, 2] = 0.8
+    people = [Person(box=np.array([100, 90, 150, 200], np.float32), keypoints=kp - [200, 0, 0], score=0.6),
+              Person(box=np.array([291, 94, 333, 182], np.float32), keypoints=kp, score=0.5)]
+    # the player on the right is followed (a skeleton box tighter than the finder's), the left one is not
+    assert untracked(people, [np.array([298, 103, 324, 180], np.float32)]) == [people[0]]
+    # two skeletons on the right player (a stale second tracker): both claim person 1, so one is a duplicate
+    assert claim_of(people, np.array([302, 89, 332, 154], np.float32)) == 1
+    assert claim_of(people, np.array([298, 103, 324, 180], np.float32)) == 1
+    assert claim_of(people, np.array([200, 20, 260, 60], np.float32)) is None and claim_of(people, None) is None
+    body = body_at(people, np.array([290, 95, 330, 185], np.float32), min_score=0.2)
+    assert body is not None and body[1, 2] > 0 and 300 <= body[0, 0] <= 330
+    assert body_at(people, np.array([0, 0, 20, 20], np.float32), min_score=0.2) is None

@@ -55,3 +55,18 @@ def test_interview_one_person_selected(tmp_path):
     assert res.missing["body"] <= 0.05 and _jumps(res.keypoints) == 0
     box = res.selection["tracks"][0]["mean_box"]
     assert box[3] - box[1] > 0.4 * res.frame_size[1]  # the seated interviewee fills the portrait frame
+
+
+def test_interview_face_kept_when_the_pixelated_face_turns(tmp_path):
+    """The interview clips' faces are pixelated (anonymised): in profile neither Face Mesh nor BlazeFace finds them,
+    and the body model's face points (nose, eyes, ears) keep the face present, marked at half confidence."""
+    from microgesture.layouts import FACE0
+    from microgesture.pose import extract_pose
+
+    res = extract_pose(_head("interview_turning_around_0078_01_0005.mp4", 40, tmp_path), backend="mediapipe")
+    assert res.missing["body"] <= 0.05 and res.missing["face"] <= 0.10
+    face = res.keypoints[:, FACE0:FACE0 + 70]
+    # some frames have only the body model's points: at most five, none above half confidence (BlazeFace's five
+    # points carry its detection score, a mesh is 70 points at 1.0)
+    coarse = ((face[:, :, 2] > 0).sum(1) <= 5) & (face[:, :, 2].max(1) <= 0.5)
+    assert coarse.any()

@@ -226,7 +226,8 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
     tracks = stitch_tracks(tracks, max_gap=round(fps))  # lost for up to a second, found again where it was lost
     kp, sel, people = _select(tracks, n, select=select, frame_size=(info["width"], info["height"]),
                               hold=settings["detect_every"])
-    sel.update(method="people found by MediaPipe Pose (static) with the tracked painted out, every "
+    finder = "MoveNet MultiPose every frame and " if settings.get("finder") else ""
+    sel.update(method=f"people found by {finder}MediaPipe Pose (static) with the tracked painted out, every "
                f"{settings['detect_every']} frames; one Holistic tracker per person on a crop around them",
                settings=settings, tracker_restarts=restarts)
     return kp, sel, fps, (info["width"], info["height"]), people

@@ -2,12 +2,15 @@
 
 How it works, frame by frame:
 
+0. Finder (every frame, :mod:`microgesture.pose.finder`): MoveNet MultiPose lists the people it sees. Discovery runs
+   at once where it sees someone nobody follows; a person MediaPipe cannot see (from behind) starts from its body,
+   and a track MediaPipe loses keeps the finder's body for its person; two tracks on the one person it sees are one.
 1. Discovery (every ``detect_every`` frames, less often while nobody new shows up): MediaPipe Pose in static-image
    mode looks for a person on the frame with the people already tracked painted over in gray; each person found is
    painted over in turn and the search repeats, up to ``max_people``. It looks in the whole frame, in overlapping
-   tiles (:func:`discovery_windows`) and around each box of OpenCV's HOG people detector. Small frames and windows
-   are enlarged first so that small figures are found. A find that overlaps a tracked person is ignored; its body is
-   the new track's first frame.
+   tiles (:func:`discovery_windows`) and around each box of OpenCV's HOG people detector (without the finder).
+   Small frames and windows are enlarged first so that small figures are found. A find that overlaps a tracked
+   person is ignored; its body is the new track's first frame.
 2. Tracking: each person (track) has a Holistic tracker of its own (video mode) that sees only a crop around where
    the person was in the previous frame (the person's box, enlarged by ``margin`` on each side), with the other
    people followed painted gray. Body, face and both hands therefore come from that person's crop. When Holistic
@@ -19,7 +22,7 @@ How it works, frame by frame:
 Models: MediaPipe's ship inside the ``mediapipe`` 0.10.21 wheel (pose_detection.tflite, pose_landmark_full.tflite,
 face_landmark*.tflite, iris_landmark.tflite, face_detection_short_range.tflite (Face Mesh), hand_landmark_full.tflite,
 hand_recrop.tflite, palm_detection); the HOG people detector's coefficients are compiled into OpenCV (opencv-python
-wheel). Nothing is downloaded.
+wheel); MoveNet MultiPose ships in this package (pose/models/). Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -31,6 +34,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from microgesture.pose.crops import crop_fits, discovery_windows, inside, others_painted, paint, tracker_crop
+from microgesture.pose.finder import (
+    PersonFinder,
+    body_at,
+    claim_of,
+    coco17_to_openpose,
+    finder_available,
+    hog_boxes,
+    untracked,
+)
+from microgesture.pose.headface import face_from_body, face_from_head
 from microgesture.pose.holistic import _landmarks, holistic_to_openpose
 from microgesture.pose.people import _CORE, iou, is_jump, person_box
 
@@ -65,7 +78,12 @@ class MultiPersonExtractor:
         margin: crop margin around a person's box, as a fraction of the box's larger side.
         max_lost: frames without the person before a track ends.
         min_side: discovery enlarges frames whose short side is smaller than this (px).
-        hog: also look for people around OpenCV HOG person boxes (score above ``hog_threshold``).
+        finder: find people with MoveNet MultiPose (:mod:`microgesture.pose.finder`) in every frame: discovery looks
+            where it sees someone not followed, and a person MediaPipe loses keeps MoveNet's body. Off, or without
+            ONNX Runtime, discovery searches the whole frame and its tiles with static Pose and HOG (slower, and
+            blind to people seen from behind).
+        hog: also look for people around OpenCV HOG person boxes (score above ``hog_threshold``); default: only
+            without the finder.
         recent: while fewer people are followed than were seen in the last ``recent`` frames, discovery runs every
             ``detect_every`` frames (someone was just lost) instead of backing off.
         jump_shift: a tracker whose person moved more than this many body scales per frame has jumped
@@ -74,7 +92,8 @@ class MultiPersonExtractor:
     """
 
     def __init__(self, *, max_people: int = 4, detect_every: int = 5, max_detect_every: int = 30, margin: float = 0.3,
-                 max_lost: int = 15, min_side: int = 480, hog: bool = True, hog_threshold: float = 0.5,
+                 max_lost: int = 15, min_side: int = 480, finder: bool = True, hog: bool | None = None,
+                 hog_threshold: float = 0.5,
                  recent: int = 30, jump_shift: float = 0.75, model_complexity: int = 1, refine_face: bool = True,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
         os.environ.setdefault("GLOG_minloglevel", "2")  # silence the TFLite/absl start-up chatter
@@ -91,8 +110,13 @@ class MultiPersonExtractor:
         self.max_lost = int(max_lost)
         self.min_side = int(min_side)
         self.hog_threshold = float(hog_threshold)
+        self._net = PersonFinder() if finder and finder_available() else None
+        if finder and self._net is None:
+            log.warning("MoveNet person finder unavailable (onnxruntime is not installed in the pose environment; "
+                        "make pose-env installs it): people seen from behind may be missed")
+        self._people: list = []  # what the finder saw in the current frame
         self._hog = None
-        if hog:
+        if hog or (hog is None and self._net is None):
             import cv2
 
             self._hog = cv2.HOGDescriptor()
@@ -119,6 +143,7 @@ class MultiPersonExtractor:
         return {"max_people": self.max_people, "detect_every": self.detect_every,
                 "max_detect_every": self.max_detect_every, "margin": self.margin,
                 "max_lost": self.max_lost, "min_side": self.min_side, "hog": self._hog is not None,
+                "finder": self._net.settings() if self._net is not None else None,
                 "hog_threshold": self.hog_threshold, "recent": self.recent,
                 "jump_shift": self.jump_shift, **self._opts}
 
@@ -139,28 +164,12 @@ class MultiPersonExtractor:
         return self._mp.solutions.holistic.Holistic(static_image_mode=False, **self._opts)
 
     # -- discovery ------------------------------------------------------------------------------------------------
-    def _candidates(self, frame: np.ndarray) -> list[np.ndarray]:
-        """Person boxes from OpenCV's HOG people detector (Dalal-Triggs, shipped in the opencv wheel), on the frame
-        scaled to a ``min_side`` short side; each becomes a window where static Pose looks for that person alone."""
-        import cv2
-
-        if self._hog is None:
-            return []
-        h, w = frame.shape[:2]
-        s = self.min_side / min(h, w)
-        img = cv2.resize(frame, (round(w * s), round(h * s)), interpolation=cv2.INTER_LINEAR)
-        rects, weights = self._hog.detectMultiScale(img, winStride=(8, 8), padding=(8, 8), scale=1.05)
-        out = []
-        for (x, y, bw, bh), wt in zip(rects, np.ravel(weights), strict=True):
-            if wt > self.hog_threshold:
-                out.append(np.array([x, y, x + bw, y + bh], np.float32) / s)
-        return out
-
-    def _discover(self, frame: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _discover(self, frame: np.ndarray, *, everywhere: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
         """People not yet tracked: (box in frame pixels, the body static Pose found as OpenPose-137) each.
 
         Static Pose looks in the whole frame, in overlapping tiles (:func:`discovery_windows`) and around each HOG
-        person box (:meth:`_candidates`, the box grown by half its height); the people tracked and every person found
+        person box (:func:`~microgesture.pose.finder.hog_boxes`, the box grown by half its height) or person the finder
+        sees and nobody follows; the people tracked and every person found
         are painted gray before the next look, so each look can only find someone new."""
         import cv2
 
@@ -171,8 +180,10 @@ class MultiPersonExtractor:
         known = [tr.box for tr in self.tracks]
         for b in known:
             paint(img, b * s, grow=0.05)
-        windows = discovery_windows(w, h)
-        for c in self._candidates(frame):
+        windows = discovery_windows(w, h) if everywhere else []
+        hog = hog_boxes(self._hog, frame, min_side=self.min_side, threshold=self.hog_threshold) \
+            if everywhere and self._hog is not None else []
+        for c in hog + [p.box for p in untracked(self._people, known)]:
             if all(inside(c, k) < 0.6 for k in known):
                 g = 0.5 * (c[3] - c[1])
                 windows.append((int(max(0, c[0] - g)), int(max(0, c[1] - g)), int(min(w, c[2] + g)),
@@ -208,7 +219,17 @@ class MultiPersonExtractor:
                     found.append(box)
                     bodies.append(holistic_to_openpose(p, None, None, None, image_size=(x1 - x0, y1 - y0),
                                                        frame_size=(w, h), offset=(float(x0), float(y0))))
-        return list(zip(found, bodies, strict=True))
+        return list(zip(found, bodies, strict=True)) + self._finder_seeds(known + found, min(h, w) / 8)
+
+    def _finder_seeds(self, known: list[np.ndarray], min_size: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        """People the finder sees where MediaPipe found no one (from behind, cut off): (box, the finder's body) each,
+        when at least 5 body joints are seen and the box's larger side is at least ``min_size``."""
+        out = []
+        for p in untracked(self._people, known):
+            body = coco17_to_openpose(p.keypoints, min_score=self._net.min_keypoint_score)
+            if (body[:19, 2] > 0).sum() >= 5 and max(p.box[2] - p.box[0], p.box[3] - p.box[1]) >= min_size:
+                out.append((p.box, body))
+        return out
 
     # -- tracking -------------------------------------------------------------------------------------------------
     def _run(self, tr: _Track, frame: np.ndarray) -> np.ndarray | None:
@@ -235,61 +256,22 @@ class MultiPersonExtractor:
                 k = self.min_side / 2 / min(image.shape[:2])
                 view = cv2.resize(image, (round(image.shape[1] * k), round(image.shape[0] * k)))
             r2 = self._finder.process(np.ascontiguousarray(view))
-            if r2.pose_landmarks is None:
-                return None
-            p = _landmarks(r2.pose_landmarks, 3)
-            if (p[:, 2] > 0.5).sum() < 6:
-                return None
-            kp = holistic_to_openpose(p, None, None, None, image_size=size, frame_size=(w, h), offset=at)
+            p = _landmarks(r2.pose_landmarks, 3) if r2.pose_landmarks is not None else None
+            if p is None or (p[:, 2] > 0.5).sum() < 6:
+                kp = body_at(self._people, tr.box, min_score=self._net.min_keypoint_score) if self._net else None
+                if kp is None:
+                    return None
+            else:
+                kp = holistic_to_openpose(p, None, None, None, image_size=size, frame_size=(w, h), offset=at)
             self.fallbacks += 1
         else:
             kp = holistic_to_openpose(_landmarks(r.pose_landmarks, 3), _landmarks(r.face_landmarks, 2),
                                       _landmarks(r.left_hand_landmarks, 2), _landmarks(r.right_hand_landmarks, 2),
                                       image_size=size, frame_size=(w, h), offset=at)
         if r.face_landmarks is None and kp[0, 2] > 0.5:
-            self._face_from_head(kp, frame)
+            face_from_head(kp, frame, mesh=self._mesh, detector=self._face_det)
+        face_from_body(kp)
         return kp
-
-    def _face_from_head(self, kp: np.ndarray, frame: np.ndarray) -> None:
-        """Holistic's face tracking often fails on large faces; then Face Mesh (with its own face detector) runs on a
-        square around this person's nose (2.5 body scales), so the face found is this person's by construction.
-
-        When Face Mesh finds no face there either (its landmark model rejects a pixelated or blurred face, as in
-        anonymised footage) but the face detector (BlazeFace) does, the detector's own keypoints are kept: nose tip
-        (Face-70 point 30), pupils (68, 69) and ear tragions (jaw ends 0, 16), with the detection score as their
-        confidence (below the mesh's 1.0); the other 65 face points stay missing. Nothing is interpolated.
-        """
-        from microgesture.layouts import FACE0
-        from microgesture.pose.people import body_scale
-
-        h, w = frame.shape[:2]
-        half = 1.25 * max(body_scale(kp), 16.0)
-        cx, cy = kp[0, :2]
-        x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
-        x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
-        if x1 - x0 < 16 or y1 - y0 < 16:
-            return
-        crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
-        r = self._mesh.process(crop)
-        if r.multi_face_landmarks:
-            face = holistic_to_openpose(None, _landmarks(r.multi_face_landmarks[0], 2), None, None,
-                                        image_size=(x1 - x0, y1 - y0), frame_size=(w, h),
-                                        offset=(float(x0), float(y0)))
-            kp[FACE0:FACE0 + 70] = face[FACE0:FACE0 + 70]
-            return
-        d = self._face_det.process(crop)
-        if not d.detections:
-            return
-        scale, shift = np.array([x1 - x0, y1 - y0], np.float32), np.array([x0, y0], np.float32)
-        dets = [(np.array([(p.x, p.y) for p in det.location_data.relative_keypoints], np.float32) * scale + shift,
-                 float(det.score[0])) for det in d.detections]
-        pts, score = min(dets, key=lambda ds: float(np.hypot(*(ds[0][2] - kp[0, :2]))))  # nose nearest the body's
-        # BlazeFace keypoints: right eye, left eye, nose tip, mouth centre, right ear tragion, left ear tragion
-        # (the person's right and left, as in Face-70); the mouth centre has no Face-70 twin
-        for src, dst in ((0, 68), (1, 69), (2, 30), (4, 0), (5, 16)):
-            x, y = pts[src]
-            if 0 <= x <= w - 1 and 0 <= y <= h - 1:
-                kp[FACE0 + dst] = (x, y, score)
 
     def _restart(self, tr: _Track) -> None:
         tr.tracker.close()
@@ -304,6 +286,8 @@ class MultiPersonExtractor:
         """
         t = self.frames
         self.frames += 1
+        self._people = self._net.find(frame) if self._net is not None else []
+        self._claims: set[int] = set()  # the finder's people already taken by a track in this frame
         out: dict[int, np.ndarray] = {}
         for tr in sorted(self.tracks, key=lambda x: x.id):  # older tracks first: they keep their person
             self._step(tr, frame, t, out)
@@ -313,8 +297,12 @@ class MultiPersonExtractor:
         if self._seen and held < max(self._seen):  # someone seen lately is not followed now: keep looking
             self._every = self.detect_every
             self._next_detect = min(self._next_detect, self._last_detect + self.detect_every)
-        if t >= self._next_detect and len(self.tracks) < self.max_people:
-            found = self._discover(frame)
+        # discovery searches the whole frame and its tiles on a schedule (MoveNet misses close, cut-off people that
+        # MediaPipe's face-anchored detector finds), and where the finder sees someone not followed at once
+        scheduled = t >= self._next_detect
+        if (scheduled or untracked(self._people, [person_box(o) for o in out.values()])) and \
+                len(self.tracks) < self.max_people:
+            found = self._discover(frame, everywhere=scheduled)
             for box, body in found:
                 tr = _Track(id=self._next_id, tracker=self._holistic(), box=box, born=t)
                 log.debug("frame %d: new person %d at %s", t, tr.id, np.round(box))
@@ -324,9 +312,10 @@ class MultiPersonExtractor:
             # while every person is followed and nobody new shows up, look less often (discovery costs several
             # static Pose passes): the interval doubles up to max_detect_every, and resets when a person followed
             # is lost or a new one is confirmed
-            self._every = min(2 * self._every, self.max_detect_every)
-            self._next_detect = t + self._every
-            self._last_detect = t
+            if scheduled:
+                self._every = min(2 * self._every, self.max_detect_every)
+                self._next_detect = t + self._every
+                self._last_detect = t
         self._seen = (self._seen + [held])[-self.recent:]
         for tr in [x for x in self.tracks if x.lost > self.max_lost]:
             tr.tracker.close()
@@ -351,8 +340,12 @@ class MultiPersonExtractor:
             kp = None
         if kp is not None:
             core = person_box(kp, joints=_CORE)
-            if core is None or any(iou(core, person_box(o, joints=_CORE)) > 0.5 for o in out.values()
-                                   if person_box(o, joints=_CORE) is not None):
+            # the same person twice: head-and-torso boxes overlap, or both skeletons sit on the one person the finder
+            # sees there (a second tracker on a fast player whose old box went stale)
+            claim = claim_of(self._people, person_box(kp))
+            if core is None or claim in self._claims or any(
+                    iou(core, person_box(o, joints=_CORE)) > 0.5 for o in out.values()
+                    if person_box(o, joints=_CORE) is not None):
                 log.debug("frame %d: track %d landed on a person already followed", t, tr.id)
                 if len(tr.rows) < _YOUNG:  # a second find of someone followed: end it, do not restart
                     tr.lost = self.max_lost
@@ -370,6 +363,8 @@ class MultiPersonExtractor:
                 self._every = self.detect_every
             return
         tr.lost = 0
+        if claim is not None:
+            self._claims.add(claim)
         tr.last, tr.last_t, tr.seeded = kp, t, seeded
         visible = kp[:, 2] > 0.3
         box = person_box(kp * visible[:, None])
