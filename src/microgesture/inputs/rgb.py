@@ -42,6 +42,7 @@ import torch
 from microgesture.data.format import Clip, Dataset, DatasetError
 from microgesture.data.video import VideoError, probe_video, read_frames
 from microgesture.inputs.geometry import Box, GeometryConfig, View, clip_box, random_resized_crop
+from microgesture.inputs.parts import part_tracks, tile
 from microgesture.inputs.skeleton import uniform_indices, view_indices
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ class RGBInputConfig:
             clip from frame 0; indices are clamped to the file's length, Taylor videos having n - 5 frames).
         clip_len: frames sampled per view (AIM 24-32, Video Swin 32).
         size: output side in pixels (224 as in AIM and Video Swin).
-        crop: ``skeleton`` (box over the clip's valid joints) or ``none`` (the whole frame).
+        crop: ``skeleton`` (box over the clip's valid joints), ``none`` (the whole frame) or ``parts`` (a 2 x 2
+            mosaic of body, face and hand crops, :mod:`microgesture.inputs.parts`; OpenPose-137 skeletons).
         geometry: the clip box (``scale`` 1.2 = AIM's 20% margin, 1.25 = PoseC3D; ``square`` extends the short side
             so the box resizes to size x size undistorted, letterbox for ``none``; joints with confidence above
             ``threshold`` define it), the RandomResizedCrop range inside it and the training flip probability.
@@ -98,8 +100,10 @@ class RGBInputConfig:
     def __post_init__(self) -> None:
         if self.video_column != "video_path" and not self.video_column.endswith("_path"):
             raise ValueError(f"video_column must be video_path or a derived *_path column, not {self.video_column!r}")
-        if self.crop not in ("skeleton", "none"):
-            raise ValueError(f"crop must be 'skeleton' or 'none', not {self.crop!r}")
+        if self.crop not in ("skeleton", "none", "parts"):
+            raise ValueError(f"crop must be 'skeleton', 'none' or 'parts', not {self.crop!r}")
+        if self.crop == "parts" and self.size % 2:
+            raise ValueError(f"crop 'parts' tiles four size/2 crops: size must be even, got {self.size}")
         if self.on_error not in ("error", "skip"):
             raise ValueError(f"on_error must be 'error' or 'skip', not {self.on_error!r}")
         if self.clip_len < 1 or self.size < 8 or self.num_test_clips < 1:
@@ -267,8 +271,43 @@ class RGBPipeline:
 
     def _train_frames(self, ds: Dataset, clip: Clip, rng: np.random.Generator) -> np.ndarray:
         idx = uniform_indices(clip.num_frames, self.cfg.clip_len, rng)
+        if self.cfg.crop == "parts":
+            g, h = self.cfg.geometry, self.cfg.size // 2
+            jitter = [random_resized_crop(rng, (h, h), area=g.area, ratio=g.ratio) for _ in range(4)]
+            return self.render_parts(ds, clip, [idx], [(jitter, bool(rng.random() < g.flip_prob))])[0]
         view = self.train_view(self.clip_box(ds, clip), rng)
         return self.render(ds, clip, [idx], [[view]])[0]
+
+    def render_parts(self, ds: Dataset, clip: Clip, indices: list[np.ndarray],
+                     draws: list[tuple[list[Box] | None, bool]]) -> np.ndarray:
+        """``crop: parts``: (N, T, S, S, 3) mosaics, one per temporal sample and draw (per-part jitter boxes on the
+        S/2 canvas or None, flip)."""
+        if ds.header.layout != "openpose137":
+            raise DatasetError(f"{ds.root}: input.crop=parts needs OpenPose-137 skeletons (face and hands), the "
+                               f"dataset has {ds.header.layout}")
+        tracks = part_tracks(ds.skeleton(clip), self.clip_box(ds, clip))
+        path, file_idx = self.video_frames(ds, clip, np.concatenate(indices))
+        h = self.cfg.size // 2
+        side = min(min(b[0].width, b[0].height) / h for b in tracks)  # source px per output px, finest part
+        frames = read_frames(path, file_idx, scale=side if self.cfg.antialias and side >= 1.5 else 1.0)
+        fw, fh = ds.header.frame_size
+        sx, sy = frames.shape[2] / fw, frames.shape[1] / fh
+        out, k = [], 0
+        for idx, (jitter, flip) in zip(indices, draws, strict=True):
+            f = frames[k : k + len(idx)]
+            k += len(idx)
+            panels = []
+            for p, track in enumerate(tracks):
+                rows = []
+                for j, i in enumerate(idx):
+                    b = track[min(int(i), len(track) - 1)]
+                    b = b.sub_box(jitter[p], (h, h)) if jitter is not None else b
+                    b = Box((b.x0 + 0.5) * sx - 0.5, (b.y0 + 0.5) * sy - 0.5, (b.x1 + 0.5) * sx - 0.5,
+                            (b.y1 + 0.5) * sy - 0.5)
+                    rows.append(View(b, (h, h), flip).frames(f[j : j + 1])[0])
+                panels.append(np.stack(rows))
+            out.append(tile(np.stack(panels), flip=flip))
+        return np.stack(out)
 
     def test_sample(self, ds: Dataset, clip: Clip) -> dict[str, np.ndarray]:
         """{key: uint8 (num_views, T, S, S, 3)}: per temporal clip its :meth:`test_views` (crops, flipped copies).
@@ -276,9 +315,13 @@ class RGBPipeline:
         An unreadable video raises, whatever ``on_error`` says, except for a train-split clip under ``skip``: the
         diagnostic train predictions written after training then get black frames for it, and the report says so.
         """
-        box = self.clip_box(ds, clip)
         idx = view_indices(clip.num_frames, self.cfg.clip_len, self.cfg.num_test_clips)
         try:
+            if self.cfg.crop == "parts":
+                flips = (False, True) if self.cfg.flip_test else (False,)
+                return {self.key: self.render_parts(ds, clip, [i for i in idx for _ in flips],
+                                                    [(None, f) for _ in idx for f in flips])}
+            box = self.clip_box(ds, clip)
             return {self.key: self.render(ds, clip, idx, [self.test_views(box) for _ in idx])}
         except VideoError as e:
             if self.cfg.on_error != "skip" or clip.split != "train":
