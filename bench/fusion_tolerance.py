@@ -1,4 +1,5 @@
-"""Temperature fusion of trained runs with the plain val maximum (tolerance 0) and the one-standard-error rule.
+"""Temperature fusion of trained runs: the plain val maximum (tolerance 0) and the one-standard-error band with its
+ties broken toward equal weights or by likelihood.
 
 Each RUN is a `microgesture train` directory holding preds_val.npz and preds_test.npz (or a study's branch runs):
 
@@ -29,12 +30,13 @@ def main() -> None:
         rv, rt = (classification_report(p.logits, p.labels, p.classes) for p in (v, t))
         print(f"| {n} | - | {100 * rv['top1']:.1f} | {100 * rv['macro_f1']:.1f} | {100 * rt['top1']:.1f} | "
               f"{100 * rt['macro_f1']:.1f} |")
-    for tol in (0.0, "se"):
-        res = fuse(val, test, method="temperature", names=names, config=FusionConfig(step=args.step, tolerance=tol))
+    for tol, tie in ((0.0, "likelihood"), ("se", "equal"), ("se", "likelihood")):
+        res = fuse(val, test, method="temperature", names=names,
+                   config=FusionConfig(step=args.step, tolerance=tol, tie_break=tie))
         rv, rt = (classification_report(p.logits, p.labels, p.classes) for p in (res.val, res.test))
         w = ", ".join(f"{v:.2f}" for v in res.params["weights"].values())
-        print(f"| temperature, tolerance {tol} | {w} | {100 * rv['top1']:.1f} | {100 * rv['macro_f1']:.1f} | "
-              f"{100 * rt['top1']:.1f} | {100 * rt['macro_f1']:.1f} |")
+        print(f"| temperature, tolerance {tol}, ties to {tie} | {w} | {100 * rv['top1']:.1f} | "
+              f"{100 * rv['macro_f1']:.1f} | {100 * rt['top1']:.1f} | {100 * rt['macro_f1']:.1f} |")
 
 
 if __name__ == "__main__":

@@ -37,9 +37,12 @@ class FusionConfig:
             and 2.5 (AIM) otherwise.
         objective: what the weight search maximises on val: ``top1`` or ``macro_f1``.
         step: simplex grid step for the weight search (must divide 1).
-        tolerance: val-score margin within which weightings tie and the one nearest equal weights wins: ``"se"``
-            (one binomial standard error of the best val score, the default: the search overfits a small val split
-            otherwise) or a number (0 = the plain maximum).
+        tolerance: val-score margin within which weightings tie: ``"se"`` (one binomial standard error of the best
+            val score, the default: the search overfits a small val split otherwise) or a number (0 = the plain
+            maximum, ties by likelihood).
+        tie_break: which tied weighting wins: ``likelihood`` (the lowest NLL of the fused val probabilities, then
+            the nearest equal weights; default) or ``equal`` (the nearest equal weights, then NLL: shrinkage toward
+            the mean fusion). docs/benchmarks.md compares them.
         max_grid_models: full simplex grid up to this many models, coordinate ascent above.
         stacker: ``logreg`` (scikit-learn multinomial logistic regression) or ``lightgbm`` (optional extra).
         cv_folds: folds of the cross-validated val score of the stacker.
@@ -51,6 +54,7 @@ class FusionConfig:
     objective: str = "top1"
     step: float = 0.05
     tolerance: float | str = "se"
+    tie_break: str = "likelihood"
     max_grid_models: int = 4
     stacker: str = "logreg"
     cv_folds: int = 5
@@ -68,6 +72,8 @@ class FusionConfig:
             raise FusionError(f"step must divide 1 (e.g. 0.05, 0.1), got {self.step}")
         if self.tolerance != "se" and (isinstance(self.tolerance, str) or not self.tolerance >= 0):
             raise FusionError(f"tolerance must be a number >= 0 or 'se', got {self.tolerance!r}")
+        if self.tie_break not in ("likelihood", "equal"):
+            raise FusionError(f"tie_break must be likelihood or equal, got {self.tie_break!r}")
         if self.stacker not in ("logreg", "lightgbm"):
             raise FusionError(f"stacker must be logreg or lightgbm, got {self.stacker!r}")
 

@@ -123,7 +123,8 @@ def _weights_and_taus(method: str, cfg: FusionConfig, val: list[Predictions] | N
         elif labelled:
             weights, best, how = search_weights([p.probs(t) for p, t in zip(val, taus, strict=True)],
                                                 val[0].labels, objective=cfg.objective, step=cfg.step,
-                                                max_grid_models=cfg.max_grid_models, tolerance=cfg.tolerance)
+                                                max_grid_models=cfg.max_grid_models, tolerance=cfg.tolerance,
+                                                tie_break=cfg.tie_break)
             params.update(search=how, objective=cfg.objective, val_objective=best)
         else:
             weights = np.full(m, 1.0 / m)

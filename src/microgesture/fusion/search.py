@@ -90,9 +90,10 @@ def _simplex_grid(m: int, n: int) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64) / n
 
 
-def _pick(cands: np.ndarray, scores: np.ndarray, py: np.ndarray, band: float = 0.0) -> int:
-    """Best score; ties (within ``band`` + 1e-12) go toward uniform weights when ``band`` > 0, else to the lowest NLL
-    of the fused probabilities, then toward uniform weights.
+def _pick(cands: np.ndarray, scores: np.ndarray, py: np.ndarray, band: float = 0.0, tie_break: str = "likelihood"
+          ) -> int:
+    """Best score; ties (within ``band`` + 1e-12) go to the lowest NLL of the fused probabilities, then toward
+    uniform weights -- or, with ``tie_break="equal"`` and a band, toward uniform weights first.
 
     ``py`` (M, N) holds each model's probability of the true class. Top-1 is flat over wide regions of the simplex;
     the tie-break by likelihood moves weight off a model that adds nothing (a near-uniform branch would otherwise
@@ -105,7 +106,7 @@ def _pick(cands: np.ndarray, scores: np.ndarray, py: np.ndarray, band: float = 0
     tied = np.flatnonzero(scores >= scores.max() - band - 1e-12)
     nll = np.round(-np.log(np.clip(cands[tied] @ py, EPS, None)).mean(axis=1), 12)
     dist = np.round(np.linalg.norm(cands[tied] - 1.0 / m, axis=1), 12)
-    keys = (nll, dist) if band > 0 else (dist, nll)  # np.lexsort sorts by the last key first
+    keys = (nll, dist) if band > 0 and tie_break == "equal" else (dist, nll)  # np.lexsort: the last key first
     return int(tied[np.lexsort(keys)[0]])
 
 
@@ -155,7 +156,7 @@ def _coordinate_ascent(
 
 def search_weights(
     probs: list[np.ndarray], labels: np.ndarray, *, objective: str = "top1", step: float = 0.05,
-    max_grid_models: int = 4, tolerance: float | str = 0.0,
+    max_grid_models: int = 4, tolerance: float | str = 0.0, tie_break: str = "likelihood",
 ) -> tuple[np.ndarray, float, str]:
     """Weights over the simplex maximising ``objective`` of the fused argmax on the labelled rows.
 
@@ -191,8 +192,9 @@ def search_weights(
         grid = _simplex_grid(m, n)
         s = _evaluate(p, y, grid, objective)
         band = _band(tolerance, float(s.max()), len(y))
-        i = _pick(grid, s, py, band)
-        how = f"simplex grid, step {step} ({len(grid)} points)" + (f", ties within {band:.4f}" if band else "")
+        i = _pick(grid, s, py, band, tie_break)
+        how = f"simplex grid, step {step} ({len(grid)} points)" + (
+            f", ties within {band:.4f} to {tie_break}" if band else "")
         return grid[i], float(s[i]), how
     if tolerance:  # the margin applies to the grid; coordinate ascent (many models) keeps its plain maximum
         log.info("fusion: tolerance %s ignored by coordinate ascent (%d models)", tolerance, m)
