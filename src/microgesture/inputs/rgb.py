@@ -162,6 +162,12 @@ def long_side_crops(canvas: tuple[int, int], size: int, n: int) -> list[Box]:
     return [Box(0, o, size, o + size) for o in offsets]
 
 
+def _to_frame(b: Box, sx: float, sy: float) -> Box:
+    """A box in the skeleton's pixel frame -> the decoded frame scaled by (sx, sy); pixel centres at integers:
+    x -> (x + 0.5) * s - 0.5."""
+    return Box((b.x0 + 0.5) * sx - 0.5, (b.y0 + 0.5) * sy - 0.5, (b.x1 + 0.5) * sx - 0.5, (b.y1 + 0.5) * sy - 0.5)
+
+
 class RGBPipeline:
     """A clip's video -> uint8 (T, S, S, 3) frames (train) or (views, T, S, S, 3) (test); see the module docstring."""
 
@@ -238,15 +244,11 @@ class RGBPipeline:
         fw, fh = ds.header.frame_size
         sx, sy = frames.shape[2] / fw, frames.shape[1] / fh  # skeleton pixel frame -> decoded frame
 
-        def to_frame(b: Box) -> Box:  # pixel centres at integers: x -> (x + 0.5) * s - 0.5
-            return Box((b.x0 + 0.5) * sx - 0.5, (b.y0 + 0.5) * sy - 0.5, (b.x1 + 0.5) * sx - 0.5,
-                       (b.y1 + 0.5) * sy - 0.5)
-
         out, k = [], 0
         for idx, vs in zip(indices, views, strict=True):
             f = frames[k : k + len(idx)]
             k += len(idx)
-            out += [View(to_frame(v.box), v.size, v.flip).frames(f) for v in vs]
+            out += [View(_to_frame(v.box, sx, sy), v.size, v.flip).frames(f) for v in vs]
         return np.stack(out)
 
     # -- Pipeline protocol -------------------------------------------------------------------------------------------
@@ -302,9 +304,7 @@ class RGBPipeline:
                 for j, i in enumerate(idx):
                     b = track[min(int(i), len(track) - 1)]
                     b = b.sub_box(jitter[p], (h, h)) if jitter is not None else b
-                    b = Box((b.x0 + 0.5) * sx - 0.5, (b.y0 + 0.5) * sy - 0.5, (b.x1 + 0.5) * sx - 0.5,
-                            (b.y1 + 0.5) * sy - 0.5)
-                    rows.append(View(b, (h, h), flip).frames(f[j : j + 1])[0])
+                    rows.append(View(_to_frame(b, sx, sy), (h, h), flip).frames(f[j : j + 1])[0])
                 panels.append(np.stack(rows))
             out.append(tile(np.stack(panels), flip=flip))
         return np.stack(out)
