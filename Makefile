@@ -51,7 +51,8 @@ lint: $(STAMP)
 test: $(STAMP) $(POSE_STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
-	MICROGESTURE_REQUIRE_MEDIAPIPE=1 $(POSE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_pose.py
+	MICROGESTURE_REQUIRE_MEDIAPIPE=1 $(POSE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_pose.py \
+		tests/test_pose_realvideo.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
