@@ -6,6 +6,10 @@ Each seed is an ordinary `microgesture run` study directory (out/seedN), cached 
 
     .venv/bin/python bench/study_seeds.py                       # configs/demo.yaml, seeds 0 1 2, small preset
     .venv/bin/python bench/study_seeds.py --config demo --seeds 0 1 2 --out runs/study_seeds
+    .venv/bin/python bench/study_seeds.py --docs docs/benchmarks.md  # and write the tables into the docs
+
+With ``--docs FILE`` the tables (mean +- std, per seed, per cue class, the gains) replace the block between
+``<!-- study_seeds:begin -->`` and ``<!-- study_seeds:end -->`` in FILE, with the command, date and machine.
 """
 
 from __future__ import annotations
@@ -13,38 +17,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import platform
+import shlex
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
+from microgesture.multiseed import cue_table, gains, gains_table, per_seed_table, replace_block, seed_table
 from microgesture.runner import load_experiment, run_experiment, summary_rows
-
-COLUMNS = ("val top-1", "val macro-F1", "test top-1", "test macro-F1")
-
-
-def _cell(xs: list[float | None]) -> str:
-    v = [x for x in xs if x is not None and not np.isnan(x)]
-    if not v:
-        return "-"
-    return f"{np.mean(v):.1f} +- {np.std(v):.1f}" if len(v) > 1 else f"{v[0]:.1f}"
-
-
-def table(per_seed: dict[int, list]) -> str:
-    """Markdown table: one row per model / fusion, mean +- std (population) over the seeds, in %."""
-    order: list[str] = []
-    cells: dict[str, list[list[float | None]]] = {}
-    for rows in per_seed.values():
-        for _, name, *vals in rows:
-            if name not in cells:
-                order.append(name)
-                cells[name] = [[] for _ in COLUMNS]
-            for i, v in enumerate(vals):
-                cells[name][i].append(v)
-    lines = ["| model / fusion | " + " | ".join(COLUMNS) + " |", "|---|" + "---:|" * len(COLUMNS)]
-    for name in order:
-        lines.append(f"| {name} | " + " | ".join(_cell(c) for c in cells[name]) + " |")
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -53,6 +34,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--out", default="runs/study_seeds")
     ap.add_argument("--set", dest="overrides", action="append", default=[], help="as `microgesture run --set`")
+    ap.add_argument("--docs", help="a markdown file whose study_seeds block gets the tables")
     args = ap.parse_args()
     from microgesture.config import parse_overrides
 
@@ -66,21 +48,62 @@ def main() -> None:
     else:
         dataset = Path(base.dataset["path"])
     per_seed: dict[int, list] = {}
+    summaries: dict[int, dict] = {}
+    t_start = time.time()
     info: dict = {"config": args.config, "dataset": str(dataset), "seeds": {}}
     for seed in args.seeds:
         exp = dataclasses.replace(base, seed=seed, dataset={"path": str(dataset)})
         t0 = time.time()
         summary = run_experiment(exp, out=out / f"seed{seed}")
+        summaries[seed] = summary
         per_seed[seed] = summary_rows(summary)
         info["seeds"][seed] = {"seconds_this_call": time.time() - t0, "study_seconds": summary["seconds"],
                                "transductive": summary["transductive"]}
-    md = table(per_seed)
+    md = seed_table(summaries)
+    g = gains(summaries)
     (out / "table.md").write_text(md + "\n")
-    (out / "results.json").write_text(json.dumps({**info, "rows": per_seed}, indent=1) + "\n")
+    (out / "results.json").write_text(json.dumps({**info, "rows": per_seed, "gains": g}, indent=1) + "\n")
+    transductive = any(v["transductive"] for v in info["seeds"].values())
     print(f"{base.name}: {len(args.seeds)} seeds ({', '.join(map(str, args.seeds))}), mean +- std, %")
     print(md)
-    if any(v["transductive"] for v in info["seeds"].values()):
+    print(gains_table(g))
+    if transductive:
         print("rows with +pl trained on pseudo-labelled test clips: transductive")
+    if args.docs:
+        docs = Path(args.docs)
+        body = _docs_block(args, base.name, summaries, g, time.time() - t_start, transductive)
+        docs.write_text(replace_block(docs.read_text(), "study_seeds", body))
+        print(f"wrote the tables into {docs}")
+
+
+def _docs_block(args, name: str, summaries: dict, g: dict, seconds: float, transductive: bool) -> str:
+    cmd = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/study_seeds.py", *sys.argv[1:]])
+    machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}, " \
+        f"Python {platform.python_version()}"
+    seeds = ", ".join(map(str, summaries))
+    parts = [
+        f"Written by `{cmd}` on {time.strftime('%Y-%m-%d')} ({machine}; {seconds:.0f} s for this call, cached stages"
+        f" not rerun). Config `{name}`, training seeds {seeds} on one shared dataset; test and val metrics in %.",
+        "",
+        "Mean +- std over seeds:",
+        "",
+        seed_table(summaries),
+        "",
+        "Test top-1 / macro-F1 per seed:",
+        "",
+        per_seed_table(summaries),
+        "",
+        "Mean test F1 on the classes whose cue belongs to one modality (docs/synthetic.md), mean +- std over seeds:",
+        "",
+        cue_table(summaries),
+        "",
+        "What the gains come to (test split, percentage points):",
+        "",
+        gains_table(g),
+    ]
+    if transductive:
+        parts += ["", "Rows with +pl were trained on pseudo-labelled test clips: transductive."]
+    return "\n".join(parts)
 
 
 if __name__ == "__main__":
