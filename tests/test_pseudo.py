@@ -86,6 +86,37 @@ def test_threshold_is_respected(threshold):
     np.testing.assert_array_equal(label, p.logits.argmax(axis=1))
 
 
+def test_per_class_adds_the_most_confident_share_of_every_predicted_class():
+    rng = np.random.default_rng(4)
+    logits = rng.normal(size=(300, 3)) * 2
+    logits[:, 0] += 2.5  # class "a" dominates and is confident: the global threshold keeps almost only "a"
+    p = Predictions([f"t{i}" for i in range(300)], logits, -np.ones(300), CLASSES)
+    base, label, conf = select_pseudo(p, 0.9)
+    mask, label2, _ = select_pseudo(p, 0.9, per_class=0.25)
+    np.testing.assert_array_equal(label, label2)
+    assert (mask >= base).all()  # the threshold's clips stay
+    for c in range(3):
+        idx = np.flatnonzero(label == c)
+        top = idx[np.argsort(-conf[idx])[: int(np.ceil(0.25 * len(idx)))]]
+        assert mask[top].all()  # the top quarter of each class is in
+        extra = idx[mask[idx] & ~base[idx]]
+        if len(extra):  # and nothing below that quarter comes in but through the threshold
+            assert conf[extra].min() >= conf[top].min()
+    assert np.mean(label[mask] == 0) < np.mean(label[base] == 0) - 0.05  # less dominated by the majority class
+    with pytest.raises(ValueError, match="per_class"):
+        select_pseudo(p, 0.5, per_class=1.5)
+
+
+def test_pseudo_label_records_the_per_class_share(dataset, tmp_path):
+    preds = _test_predictions(dataset, scale=0.5)  # nothing is confident
+    with pytest.warns(TransductiveWarning):
+        d2 = pseudo_label(dataset, preds, threshold=0.9, per_class=0.5, out=tmp_path / "D2")
+    new = Dataset.open(d2)
+    rows = [c for c in new if c.pseudo]
+    assert rows and {c.label for c in rows} == set(preds.logits.argmax(axis=1).tolist())
+    assert new.header.extra["pseudo_labels"]["per_class_share"] == 0.5
+
+
 def test_refuses_predictions_that_do_not_match_the_split(dataset, tmp_path):
     preds = _test_predictions(dataset)
     short = preds.subset(preds.clip_ids[1:])

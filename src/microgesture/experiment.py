@@ -80,7 +80,7 @@ def load_experiment(path_or_name: str | Path, overrides: dict | None = None) -> 
     return ExperimentConfig(**d)
 
 
-_PSEUDO_KEYS = ("enabled", "threshold", "retrain")
+_PSEUDO_KEYS = ("enabled", "threshold", "per_class", "retrain")
 _SYNTH_KEYS = ("preset", "seed", "video", "workers")
 
 

@@ -55,17 +55,34 @@ class TransductiveWarning(UserWarning):
     """Emitted whenever pseudo-labels are written from evaluation clips."""
 
 
-def select_pseudo(predictions: Predictions, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Clips whose (fused) max probability is strictly above ``threshold``.
+def select_pseudo(predictions: Predictions, threshold: float, *, per_class: float = 0.0
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clips whose (fused) max probability is strictly above ``threshold``, and with ``per_class`` > 0 also the most
+    confident ``per_class`` share of the clips predicted as each class.
+
+    One global threshold keeps mostly the majority class: the fused probabilities of the frequent, easy classes are
+    the high ones (on the demo, 162 of 214 selected test clips were the majority class). Class-balanced self-training
+    (Zou et al., ECCV 2018) instead ranks clips within each predicted class, so every class the ensemble predicts
+    contributes its best clips -- at a lower precision for the added ones.
 
     Returns:
         (mask (N,) bool, pseudo label (N,) int64, max probability (N,)).
     """
     if not 0.0 <= threshold < 1.0:
         raise ValueError(f"threshold must be in [0, 1), got {threshold}")
+    if not 0.0 <= per_class <= 1.0:
+        raise ValueError(f"per_class must be in [0, 1], got {per_class}")
     probs = predictions.probs()
     conf = probs.max(axis=1)
-    return conf > threshold, probs.argmax(axis=1).astype(np.int64), conf
+    label = probs.argmax(axis=1).astype(np.int64)
+    mask = conf > threshold
+    if per_class > 0:
+        for c in np.unique(label):
+            idx = np.flatnonzero(label == c)
+            k = int(np.ceil(per_class * len(idx)))
+            # the k most confident of this class; ties broken by position so the choice is deterministic
+            mask[idx[np.argsort(-conf[idx], kind="stable")[:k]]] = True
+    return mask, label, conf
 
 
 def _path_columns(clip: Clip) -> list[str]:
@@ -131,7 +148,7 @@ def _check_predictions(ds: Dataset, preds: Predictions, base: list[Clip], splits
 
 
 def _pseudo_header(ds: Dataset, preds: Predictions, *, splits: tuple[str, ...], threshold: float, rnd: int,
-                   count: int, note: str) -> tuple[DatasetHeader, dict, str]:
+                   count: int, note: str, per_class: float = 0.0) -> tuple[DatasetHeader, dict, str]:
     """The output dataset's header: the input's, marked transductive, with the pseudo-label round's provenance.
 
     Returns:
@@ -139,7 +156,8 @@ def _pseudo_header(ds: Dataset, preds: Predictions, *, splits: tuple[str, ...], 
     """
     source = preds.source or str(preds.meta.get("branch", "predictions"))
     message = TRANSDUCTIVE_WARNING.format(splits="/".join(splits))
-    info = {"source": source, "source_dataset": str(ds.root), "threshold": threshold, "splits": list(splits),
+    info = {"source": source, "source_dataset": str(ds.root), "threshold": threshold, "per_class_share": per_class,
+            "splits": list(splits),
             "round": rnd, "count": count, "suffix": PSEUDO_SUFFIX, "note": note}
     extra = {k: v for k, v in ds.header.extra.items() if k not in ("transductive", "pseudo_labels")}
     header = replace(ds.header, extra={**extra, "transductive": True, "transductive_warning": message,
@@ -152,12 +170,14 @@ def pseudo_label(
     predictions: Predictions | str | os.PathLike,
     *,
     threshold: float = DEFAULT_THRESHOLD,
+    per_class: float = 0.0,
     out: str | os.PathLike,
     splits: tuple[str, ...] = ("test",),
     note: str = "",
     overwrite: bool = False,
 ) -> Path:
-    """Write ``out`` = ``dataset`` + pseudo-labelled copies of its ``splits`` clips with max probability > threshold.
+    """Write ``out`` = ``dataset`` + pseudo-labelled copies of its ``splits`` clips with max probability > threshold
+    (and, with ``per_class`` > 0, the most confident share of each predicted class: :func:`select_pseudo`).
 
     ``predictions`` must cover exactly the clips of ``splits`` (joined by id; class lists must match). See the module
     docstring for the layout of the result. Emits a :class:`TransductiveWarning`. Returns ``out``.
@@ -173,13 +193,13 @@ def pseudo_label(
     prev = ds.header.extra.get("pseudo_labels", {}) if dropped else {}
     rnd = int(prev.get("round", 0)) + 1
     _check_predictions(ds, preds, base, splits)
-    mask, plabel, conf = select_pseudo(preds, threshold)
+    mask, plabel, conf = select_pseudo(preds, threshold, per_class=per_class)
     by_id = {c.clip_id: c for c in base}
     chosen = [(by_id[cid], int(plabel[i]), float(conf[i]))
               for i, cid in enumerate(preds.clip_ids.tolist()) if mask[i]]
 
     header, info, message = _pseudo_header(ds, preds, splits=splits, threshold=threshold, rnd=rnd,
-                                           count=len(chosen), note=note)
+                                           count=len(chosen), note=note, per_class=per_class)
     warnings.warn(message, TransductiveWarning, stacklevel=2)
 
     with DatasetWriter(out, header, overwrite=overwrite) as w:

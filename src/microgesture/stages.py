@@ -107,6 +107,7 @@ def stage_pseudo(exp: ExperimentConfig, out: Path, dataset: Path, fusion_dir: Pa
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TransductiveWarning)  # said above, in words
-        pseudo_label(dataset, fused_test, threshold=float(p.get("threshold", 0.65)), out=root, overwrite=True)
+        pseudo_label(dataset, fused_test, threshold=float(p.get("threshold", 0.65)),
+                     per_class=float(p.get("per_class", 0.0)), out=root, overwrite=True)
     mark_done(stage, key)
     return root

@@ -65,6 +65,8 @@ def pseudo_label_cmd(
     dataset: str = typer.Option(..., help="Dataset directory the predictions are for."),
     out: str = typer.Option(..., help="New dataset directory (train + val + test + pseudo-labelled copies)."),
     threshold: float = typer.Option(0.65, min=0.0, max=0.999999, help="Keep clips with max probability > this."),
+    per_class: float = typer.Option(0.0, min=0.0, max=1.0, help="Also keep the most confident share of the clips "
+                                    "predicted as each class (class-balanced; 0 = off, AIM's rule alone)."),
     splits: str = typer.Option("test", help="Comma-separated splits to pseudo-label."),
     note: str = typer.Option("", help="Free text stored in the header and the report."),
     overwrite: bool = typer.Option(False, help="Replace --out if it exists."),
@@ -80,8 +82,9 @@ def pseudo_label_cmd(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TransductiveWarning)  # printed below, louder
-            d2 = pseudo_label(path(dataset), path(predictions), threshold=threshold, out=path(out),
-                              splits=tuple(s for s in splits.split(",") if s), note=note, overwrite=overwrite)
+            d2 = pseudo_label(path(dataset), path(predictions), threshold=threshold, per_class=per_class,
+                              out=path(out), splits=tuple(s for s in splits.split(",") if s), note=note,
+                              overwrite=overwrite)
     except PredictionsError as e:
         raise UserError(str(e)) from None
     report = load_report(d2)
