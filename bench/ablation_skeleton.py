@@ -56,6 +56,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--rows", type=int, nargs="*", default=None, help="indices of ROWS to run (default all)")
+    ap.add_argument("--features", nargs="+", default=None,
+                    help="skeleton input features for every row, e.g. joint bone motion (default: joint)")
     ap.add_argument("--out", default="runs/ablation_skeleton")
     args = ap.parse_args()
     ds = Path(args.dataset)
@@ -68,6 +70,9 @@ def main() -> None:
     for i, (label, branch, over) in enumerate(ROWS):
         if args.rows is not None and i not in args.rows:
             continue
+        if args.features:
+            label = f"{label}, {'+'.join(args.features)}"
+            over = merge(over, {"input": {"features": list(args.features)}})
         for seed in args.seeds:
             key = f"{label} | seed {seed}"
             if key in results:
@@ -77,7 +82,8 @@ def main() -> None:
                 o = merge(o, {"train": {"epochs": args.epochs}})
             cfg = resolve_config(branch=branch, dataset=str(ds), overrides=o, seed=seed)
             t0 = time.time()
-            m = fit(cfg, out=out / f"row{i}_seed{seed}", progress=False)
+            tag = f"_{'_'.join(args.features)}" if args.features else ""
+            m = fit(cfg, out=out / f"row{i}{tag}_seed{seed}", progress=False)
             results[key] = {s: {"top1": m[s]["top1"], "macro_f1": m[s]["macro_f1"],
                                 "face_cue_f1": _face_cue_f1(m[s])} for s in ("val", "test") if s in m and m[s].get("n")}
             results[key]["seconds"] = time.time() - t0
@@ -97,7 +103,8 @@ def _face_cue_f1(split: dict) -> float | None:
 def print_table(results: dict, seeds: list[int]) -> None:
     print("\n| row | val top-1 | val macro-F1 | test top-1 | test macro-F1 | test F1, face-cue classes | s/run |")
     print("|---|---|---|---|---|---|---|")
-    for label, _, _ in ROWS:
+    labels = list(dict.fromkeys(k.rsplit(" | seed ", 1)[0] for k in results))  # every row run, in first-run order
+    for label in labels:
         rs = [results[f"{label} | seed {s}"] for s in seeds if f"{label} | seed {s}" in results]
         if not rs:
             continue

@@ -176,8 +176,7 @@ def pseudo_label(
     note: str = "",
     overwrite: bool = False,
 ) -> Path:
-    """Write ``out`` = ``dataset`` + pseudo-labelled copies of its ``splits`` clips with max probability > threshold
-    (and, with ``per_class`` > 0, the most confident share of each predicted class: :func:`select_pseudo`).
+    """Write ``out`` = ``dataset`` + pseudo-labelled copies of its ``splits`` clips chosen by :func:`select_pseudo`.
 
     ``predictions`` must cover exactly the clips of ``splits`` (joined by id; class lists must match). See the module
     docstring for the layout of the result. Emits a :class:`TransductiveWarning`. Returns ``out``.
