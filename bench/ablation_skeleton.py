@@ -10,6 +10,7 @@ The dataset is generated first if missing (`microgesture data synth DIR --preset
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -58,8 +59,13 @@ def main() -> None:
     ap.add_argument("--rows", type=int, nargs="*", default=None, help="indices of ROWS to run (default all)")
     ap.add_argument("--features", nargs="+", default=None,
                     help="skeleton input features for every row, e.g. joint bone motion (default: joint)")
+    ap.add_argument("--set", dest="overrides", action="append", default=[],
+                    help="KEY=VALUE over every row, as `microgesture train --set` (e.g. model.dropout=0)")
     ap.add_argument("--out", default="runs/ablation_skeleton")
     args = ap.parse_args()
+    from microgesture.config import parse_overrides
+
+    extra = parse_overrides(args.overrides)
     ds = Path(args.dataset)
     if not ds.exists():
         from microgesture.data.synth import generate
@@ -73,6 +79,9 @@ def main() -> None:
         if args.features:
             label = f"{label}, {'+'.join(args.features)}"
             over = merge(over, {"input": {"features": list(args.features)}})
+        if extra:
+            label = f"{label}, {' '.join(args.overrides)}"
+            over = merge(over, extra)
         for seed in args.seeds:
             key = f"{label} | seed {seed}"
             if key in results:
@@ -83,6 +92,7 @@ def main() -> None:
             cfg = resolve_config(branch=branch, dataset=str(ds), overrides=o, seed=seed)
             t0 = time.time()
             tag = f"_{'_'.join(args.features)}" if args.features else ""
+            tag += "_" + hashlib.sha1(" ".join(args.overrides).encode()).hexdigest()[:8] if extra else ""
             m = fit(cfg, out=out / f"row{i}{tag}_seed{seed}", progress=False)
             results[key] = {s: {"top1": m[s]["top1"], "macro_f1": m[s]["macro_f1"],
                                 "face_cue_f1": _face_cue_f1(m[s])} for s in ("val", "test") if s in m and m[s].get("n")}
