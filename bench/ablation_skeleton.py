@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from microgesture.config import merge
+from microgesture.multiseed import CUE_GROUPS, group_f1
 from microgesture.train import fit, resolve_config
 
 # Shared CPU-sized settings (the papers train for 100 epochs on GPUs; this is what 2 CPU cores afford).
@@ -32,10 +33,9 @@ CE = {"loss": {"name": "ce", "class_weights": "none", "semantic_weight": 0.0}}
 FOCAL = {"loss": {"name": "focal", "gamma": 2.0, "class_weights": "sqrt", "semantic_weight": 0.0}}
 FOCAL_SEM = {"loss": {"name": "focal", "gamma": 2.0, "class_weights": "sqrt", "semantic_weight": 1.0}}
 
-# Classes whose cue sits on the face (the synthetic generator's design, src/microgesture/data/synth/programs.py):
-# where a hand goes on the face, and "bite/press lips", whose only cue is the inner-lip points aim68 has and mmg36 lacks
-FACE_CUE = ("bite/press lips", "bite nails", "rub eyes", "touch chin", "touch forehead", "touch other facial parts",
-            "touch ears", "cover face")
+# Classes whose cue sits on the face (the synthetic generator's design): where a hand goes on the face, and
+# "bite/press lips", whose only cue is the inner-lip points aim68 has and mmg36 lacks
+FACE_CUE = CUE_GROUPS["face keypoints"]
 
 ROWS = [
     ("ST-GCN, mmg36, CE", "joint-stgcn",
@@ -95,19 +95,13 @@ def main() -> None:
             tag += "_" + hashlib.sha1(" ".join(args.overrides).encode()).hexdigest()[:8] if extra else ""
             m = fit(cfg, out=out / f"row{i}{tag}_seed{seed}", progress=False)
             results[key] = {s: {"top1": m[s]["top1"], "macro_f1": m[s]["macro_f1"],
-                                "face_cue_f1": _face_cue_f1(m[s])} for s in ("val", "test") if s in m and m[s].get("n")}
+                                "face_cue_f1": group_f1(m[s], FACE_CUE)}
+                            for s in ("val", "test") if s in m and m[s].get("n")}
             results[key]["seconds"] = time.time() - t0
             out.mkdir(parents=True, exist_ok=True)
             (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
             print(key, results[key], flush=True)
     print_table(results, args.seeds)
-
-
-def _face_cue_f1(split: dict) -> float | None:
-    """Mean F1 over the :data:`FACE_CUE` classes present in the split (None when none is)."""
-    per = split.get("per_class", {})
-    f = [per[c]["f1"] for c in FACE_CUE if c in per and per[c].get("support", 0) > 0]
-    return float(np.mean(f)) if f else None
 
 
 def print_table(results: dict, seeds: list[int]) -> None:

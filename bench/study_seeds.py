@@ -71,12 +71,12 @@ def main() -> None:
         print("rows with +pl trained on pseudo-labelled test clips: transductive")
     if args.docs:
         docs = Path(args.docs)
-        body = _docs_block(args, base.name, summaries, g, time.time() - t_start, transductive)
+        body = _docs_block(base.name, summaries, g, time.time() - t_start, transductive)
         docs.write_text(replace_block(docs.read_text(), "study_seeds", body))
         print(f"wrote the tables into {docs}")
 
 
-def _docs_block(args, name: str, summaries: dict, g: dict, seconds: float, transductive: bool) -> str:
+def _docs_block(name: str, summaries: dict, g: dict, seconds: float, transductive: bool) -> str:
     cmd = " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/study_seeds.py", *sys.argv[1:]])
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}, " \
         f"Python {platform.python_version()}"

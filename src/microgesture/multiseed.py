@@ -15,7 +15,8 @@ import numpy as np
 
 from microgesture.runner import summary_rows
 
-__all__ = ["CUE_GROUPS", "seed_table", "per_seed_table", "cue_table", "gains", "gains_table", "replace_block"]
+__all__ = ["CUE_GROUPS", "group_f1", "seed_table", "per_seed_table", "cue_table", "gains", "gains_table",
+           "replace_block"]
 
 COLUMNS = ("val top-1", "val macro-F1", "test top-1", "test macro-F1")
 
@@ -73,11 +74,11 @@ def per_seed_table(summaries: Mapping[int, dict]) -> str:
     return "\n".join(lines)
 
 
-def _group_f1(metrics: dict, classes: Sequence[str]) -> float | None:
-    """Mean test F1 over ``classes`` present in the test split (None when none is), in %."""
-    per = metrics.get("test", {}).get("per_class", {})
+def group_f1(split: dict, classes: Sequence[str]) -> float | None:
+    """Mean F1 over ``classes`` present in one split's metrics (``per_class``), a fraction; None when none is."""
+    per = split.get("per_class", {})
     f = [per[c]["f1"] for c in classes if c in per and per[c].get("support", 0) > 0]
-    return 100 * float(np.mean(f)) if f else None
+    return float(np.mean(f)) if f else None
 
 
 def _entries(summary: dict) -> dict[str, dict]:
@@ -103,7 +104,8 @@ def cue_table(summaries: Mapping[int, dict], groups: Mapping[str, Sequence[str]]
                 names.append(name)
                 vals[name] = [[] for _ in groups]
             for i, classes in enumerate(groups.values()):
-                vals[name][i].append(_group_f1(r, classes))
+                f1 = group_f1(r.get("test", {}), classes)
+                vals[name][i].append(None if f1 is None else 100 * f1)
     lines = ["| model / fusion | " + " | ".join(groups) + " |", "|---|" + "---:|" * len(groups)]
     for name in names:
         lines.append(f"| {name} | " + " | ".join(_mean_std(v) for v in vals[name]) + " |")

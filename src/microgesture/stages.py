@@ -99,15 +99,17 @@ def stage_pseudo(exp: ExperimentConfig, out: Path, dataset: Path, fusion_dir: Pa
     if is_done(stage, key) and root.is_dir():
         log.info("%s: cached", stage_name("pseudo"))
         return root
-    log.warning("%s: TRANSDUCTIVE -- adding confident test clips (max fused probability > %s) to training, as AIM's "
-                "CMPL does", stage_name("pseudo-label"), p.get("threshold", 0.65))
+    share = float(p.get("per_class", 0.0))
+    log.warning("%s: TRANSDUCTIVE -- adding confident test clips (max fused probability > %s%s) to training, as "
+                "AIM's CMPL does", stage_name("pseudo-label"), p.get("threshold", 0.65),
+                f", or among the top {share:.0%} of their predicted class" if share else "")
     import warnings
 
     from microgesture.pseudo import TransductiveWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TransductiveWarning)  # said above, in words
-        pseudo_label(dataset, fused_test, threshold=float(p.get("threshold", 0.65)),
-                     per_class=float(p.get("per_class", 0.0)), out=root, overwrite=True)
+        pseudo_label(dataset, fused_test, threshold=float(p.get("threshold", 0.65)), per_class=share, out=root,
+                     overwrite=True)
     mark_done(stage, key)
     return root
