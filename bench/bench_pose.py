@@ -15,6 +15,10 @@ one astronaut and on two (a second, smaller copy on the right).
 
 runs `extract_pose` on every .mp4 of DIR (real footage) and reports per clip: people per frame, frames with several
 people, the tracks and the selected one, association checks, jumps of the selected track, missing parts and frames/s.
+
+    .venv-pose/bin/python bench/bench_pose.py --clips DIR --finder-sizes 320 480 640
+
+counts only the people the MoveNet finder sees per frame at each input size (why the finder runs at 320 px).
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ def main() -> None:
     ap.add_argument("--complexity", type=int, default=1, help="Holistic model_complexity (1 ships in the wheel)")
     ap.add_argument("--clips", default=None, help="folder of real videos: quality figures per clip")
     ap.add_argument("--match", default="*.mp4", help="with --clips: only the clips matching this glob")
+    ap.add_argument("--finder-sizes", type=int, nargs="*", default=None,
+                    help="with --clips: only count the people the MoveNet finder sees, at these input sizes")
     ap.add_argument("--old", action="store_true", help="with --clips: also the single-person HolisticExtractor's "
                     "missing parts (the extractor `microgesture pose` used before several-people tracking)")
     a = ap.parse_args()
@@ -67,6 +73,9 @@ def main() -> None:
     os.environ.setdefault("GLOG_minloglevel", "2")
     import mediapipe as mp
 
+    if a.clips and a.finder_sizes:
+        finder_counts(Path(a.clips), a.finder_sizes, match=a.match)
+        return
     if a.clips:
         clips(Path(a.clips), a.frames if a.frames != 100 else None, old=a.old, match=a.match)
         return
@@ -136,6 +145,7 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
                            f"face {om['face']:.1%}")
         sel, m = res.selection, res.missing
         count = np.asarray(sel["people_per_frame"])
+        tracked = count - np.asarray(sel.get("unfollowed_per_frame", np.zeros_like(count)))
         kp = res.keypoints
         present = np.flatnonzero((kp[:, :25, 2] > 0).any(1))
         jumps = sum(is_jump(kp[a], kp[b], max_shift=1.5, frames=b - a)
@@ -147,13 +157,31 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
         mesh_missing = float(((kp[:, 25:95, 2] > 0).sum(1) < 68).mean())
         print(f"{video.name}: {res.num_frames} frames, {res.num_frames / dt:.1f} frames/s (start-up included); "
               f"people per frame {dict(zip(*np.unique(count, return_counts=True), strict=True))}, several in "
-              f"{(count >= 2).mean():.0%} (exactly 2 in {(count == 2).mean():.0%}); "
+              f"{(count >= 2).mean():.0%} (exactly 2 in {(count == 2).mean():.0%}; several by tracks alone "
+              f"{(tracked >= 2).mean():.0%}); "
               f"tracks {[(t['id'], t['frames']) for t in sel['tracks']]}, selected "
               f"{sel['track']}; association {ok}/{rep} part-frames pass ({ok / max(rep, 1):.1%}; without the {fb} "
               f"faces from the body {(ok - fb) / max(rep - fb, 1):.1%}) "
               f"{ {k: v['rate'] for k, v in assoc.items()} }; jumps of the selected track {jumps}; missing body "
               f"{m['body']:.1%}, face {m['face']:.1%}, left hand {m['left_hand']:.1%}, right hand "
               f"{m['right_hand']:.1%}; face mesh missing {mesh_missing:.1%}{old_txt}", flush=True)
+
+
+def finder_counts(folder: Path, sizes: list[int], *, match: str) -> None:
+    """Frames by the number of people MoveNet MultiPose finds (default scores), per clip and input size."""
+    import collections
+
+    from microgesture.data.video import iter_frames
+    from microgesture.pose.finder import PersonFinder
+
+    for size in sizes:
+        finder = PersonFinder(size=size)
+        for video in sorted(folder.glob(match)):
+            counts = collections.Counter(len(finder.find(f)) for f in iter_frames(video))
+            n = sum(counts.values())
+            print(f"finder size {size}: {video.name}: {n} frames; frames by people found "
+                  f"{ {k: counts[k] for k in sorted(counts)} }; two or more in "
+                  f"{sum(v for k, v in counts.items() if k >= 2) / n:.0%}", flush=True)
 
 
 if __name__ == "__main__":

@@ -293,6 +293,7 @@ def test_mediapipe_selects_the_subject(tmp_path, rule, lo, hi, finder):
     nose = res.keypoints[:, FACE0 + 30]
     assert (nose[:, 2] == 1).all() and ((nose[:, 0] > lo) & (nose[:, 0] < hi)).all()
     assert res.selection["rule"] == rule and res.selection["multi_person_frames"] == 6
+    assert res.selection["unfollowed_per_frame"] == [0] * 6  # both have a skeleton: nobody counted twice
     # without the finder (no onnxruntime) discovery falls back to the tiles and HOG, and still finds both
     assert bool(res.selection["settings"]["finder"]) == finder and res.selection["settings"]["hog"] != finder
 

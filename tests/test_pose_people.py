@@ -81,6 +81,15 @@ def test_people_per_frame_counts_and_holds_short_gaps():
     assert people_per_frame(tracks, 20, hold=5)[17] == 1
 
 
+def test_people_per_frame_adds_people_seen_without_a_skeleton():
+    tracks = _two_people()
+    seen = np.zeros(20, np.int64)
+    seen[:3] = 1  # the finder saw someone nobody tracks (from behind) in frames 0-2
+    count = people_per_frame(tracks, 20, unfollowed=seen)
+    assert list(count) == [2] * 3 + [1] * 2 + [2] * 15
+    assert list(people_per_frame(tracks, 20, unfollowed=seen[:10])[:10]) == list(count[:10])  # shorter list
+
+
 def test_stitch_joins_a_lost_person_found_again_and_nobody_else():
     a = np.stack([_person(100 + i, 100) for i in range(30)])
     first, again = a.copy(), a.copy()
@@ -167,8 +176,10 @@ def test_select_person_from_a_saved_file(tmp_path):
 
     tracks = _two_people()
     tracks[1][8, FACE0:FACE0 + 70] = _person(80, 120)[FACE0:FACE0 + 70]  # person 0's face attached to person 1
-    kp, sel, people = _select(tracks, 20, select="main", frame_size=(320, 240), hold=0)
-    assert sel["track"] == 0 and sel["multi_person_frames"] == 15 and len(sel["tracks"]) == 2
+    unfollowed = [1] * 5 + [0] * 15  # someone without a skeleton beside person 0 before person 1 arrives
+    kp, sel, people = _select(tracks, 20, select="main", frame_size=(320, 240), hold=0, unfollowed=unfollowed)
+    assert sel["track"] == 0 and sel["multi_person_frames"] == 20 and len(sel["tracks"]) == 2
+    assert sel["multi_person_frames_tracked"] == 15 and sel["unfollowed_per_frame"] == unfollowed
     assert (people[1][8, FACE0:FACE0 + 70] == 0).all()  # association checks applied to every track
     res = PoseResult(keypoints=kp, fps=25.0, frame_size=(320, 240), backend="mediapipe", selection=sel,
                      people=people)
@@ -176,6 +187,7 @@ def test_select_person_from_a_saved_file(tmp_path):
     assert sorted(back.people) == [0, 1] and np.array_equal(back.people[1], people[1])
     other = select_person(back, "person=1")
     assert other.selection["track"] == 1 and np.array_equal(other.keypoints, people[1])
+    assert other.selection["multi_person_frames"] == 20  # the people seen without a skeleton still count
     assert other.missing["body"] == 0.25  # absent in frames 0-4
     lines = track_listing(other)
     assert lines[1].startswith("* person=1: 15/20 frames (from 5 to 19)") and lines[0].startswith("  person=0")

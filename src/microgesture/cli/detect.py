@@ -51,9 +51,14 @@ def pose_cmd(
     if thumbs:
         console.print(f"track thumbnails: {len(thumbs)} PNG in {tracks}", highlight=False, soft_wrap=True)
     m = res.missing
+    sel = res.selection
+    # people the finder saw without a skeleton of their own count as present; say how many frames that added
+    tracked_only = (f" ({sel['multi_person_frames_tracked']} with a skeleton for each)"
+                    if any(sel.get("unfollowed_per_frame") or ()) else "")
     console.print(f"wrote {out}: {res.num_frames} frames at {res.fps:g} fps, {res.backend}; missing: body "
                   f"{m['body']:.0%}, face {m['face']:.0%}, left hand {m['left_hand']:.0%}, right hand "
                   f"{m['right_hand']:.0%}; frames with several people: {res.selection.get('multi_person_frames', 0)}"
+                  + tracked_only
                   + (f"; overlay {overlay}" if overlay else ""), highlight=False, soft_wrap=True, markup=False)
     if res.no_person:
         console.print("[bold yellow]warning:[/] no person found in any frame (no_person = true)")

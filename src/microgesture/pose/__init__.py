@@ -222,10 +222,10 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
             if progress is not None:
                 progress(n, max(total, n))
         tracks = ex.all_tracks(n)
-        settings, restarts = ex.settings(), ex.restarts
+        settings, restarts, unfollowed = ex.settings(), ex.restarts, ex.unfollowed[:n]
     tracks = stitch_tracks(tracks, max_gap=round(fps))  # lost for up to a second, found again where it was lost
     kp, sel, people = _select(tracks, n, select=select, frame_size=(info["width"], info["height"]),
-                              hold=settings["detect_every"])
+                              hold=settings["detect_every"], unfollowed=unfollowed)
     finder = "MoveNet MultiPose every frame and " if settings.get("finder") else ""
     sel.update(method=f"people found by {finder}MediaPipe Pose (static) with the tracked painted out, every "
                f"{settings['detect_every']} frames; one Holistic tracker per person on a crop around them",
@@ -234,8 +234,10 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
 
 
 def _select(tracks: dict[int, np.ndarray], num_frames: int, *, select: str, frame_size: tuple[int, int],
-            hold: int) -> tuple[np.ndarray, dict, dict[int, np.ndarray]]:
-    """Association checks on every track, the track listing, the subject's skeleton and the selection record."""
+            hold: int, unfollowed: list[int] | None = None) -> tuple[np.ndarray, dict, dict[int, np.ndarray]]:
+    """Association checks on every track, the track listing, the subject's skeleton and the selection record.
+
+    ``unfollowed``: per frame, the people the finder saw that no track covers (counted as present)."""
     from microgesture.pose.people import check_association, people_per_frame, select_track, summarize_tracks
 
     checked, assoc = {}, {}
@@ -248,10 +250,14 @@ def _select(tracks: dict[int, np.ndarray], num_frames: int, *, select: str, fram
         chosen = select_track(summary, select, num_frames)
     except ValueError as e:
         raise PoseError(str(e)) from None
-    count = people_per_frame(tracks, num_frames, hold=hold)
+    count = people_per_frame(tracks, num_frames, hold=hold, unfollowed=unfollowed)
+    tracked = people_per_frame(tracks, num_frames, hold=hold)
     kp = checked[chosen] if chosen is not None else np.zeros((num_frames, 137, 3), np.float32)
     sel = {"rule": select, "track": chosen, "tracks": summary, "multi_person_frames": int((count >= 2).sum()),
-           "people_per_frame": [int(c) for c in count], "association": assoc.get(chosen, {})}
+           "people_per_frame": [int(c) for c in count], "association": assoc.get(chosen, {}),
+           "multi_person_frames_tracked": int((tracked >= 2).sum())}
+    if unfollowed is not None:
+        sel["unfollowed_per_frame"] = [int(c) for c in unfollowed]
     return kp, sel, checked
 
 
@@ -263,7 +269,7 @@ def select_person(result: PoseResult, select: str) -> PoseResult:
                         "older file)")
     hold = int(result.selection.get("settings", {}).get("detect_every", 0))
     kp, sel, people = _select(result.people, result.num_frames, select=select, frame_size=result.frame_size,
-                              hold=hold)
+                              hold=hold, unfollowed=result.selection.get("unfollowed_per_frame"))
     sel = {**result.selection, **sel}
     return PoseResult(keypoints=kp, fps=result.fps, frame_size=result.frame_size, backend=result.backend,
                       source=result.source, selection=sel, missing=missing_report(kp), gaps={"max_gap": 0},

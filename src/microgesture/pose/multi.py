@@ -138,6 +138,9 @@ class MultiPersonExtractor:
         self.frames = 0
         self.restarts = 0
         self.fallbacks = 0  # frames where static Pose gave a track's body because Holistic found none
+        # per frame, the people the finder sees that no skeleton returned for that frame covers: people in the frame
+        # whose pose MediaPipe could not take (seen from behind, cut off, far away); they count as people present
+        self.unfollowed: list[int] = []
 
     def settings(self) -> dict:
         return {"max_people": self.max_people, "detect_every": self.detect_every,
@@ -317,6 +320,10 @@ class MultiPersonExtractor:
                 self._next_detect = t + self._every
                 self._last_detect = t
         self._seen = (self._seen + [held])[-self.recent:]
+        # a track lost for a few frames still covers where it was (people_per_frame holds it over such gaps)
+        boxes = [b for b in (person_box(o) for o in out.values()) if b is not None] + [
+            tr.box for tr in self.tracks if tr.id not in out and tr.rows and tr.lost <= self.detect_every]
+        self.unfollowed.append(len(untracked(self._people, boxes)))
         for tr in [x for x in self.tracks if x.lost > self.max_lost]:
             tr.tracker.close()
             self.tracks.remove(tr)

@@ -186,8 +186,10 @@ def association_report(kp: np.ndarray, **tol: float) -> dict:
     return check_association(kp, **tol)[1]
 
 
-def people_per_frame(tracks: dict[int, np.ndarray], num_frames: int, *, hold: int = 0) -> np.ndarray:
-    """(T,) int: how many tracks have a body (any of the first 25 joints) in each frame.
+def people_per_frame(tracks: dict[int, np.ndarray], num_frames: int, *, hold: int = 0,
+                     unfollowed: np.ndarray | list[int] | None = None) -> np.ndarray:
+    """(T,) int: how many people are in each frame: the tracks with a body (any of the first 25 joints) plus, per
+    frame, ``unfollowed`` people (seen by a person detector where no track's skeleton is; default none).
 
     With ``hold`` > 0 a track also counts in gaps of at most ``hold`` frames between two frames where it has a body:
     a person seen just before and just after a short tracking loss was in the frame during it.
@@ -200,6 +202,9 @@ def people_per_frame(tracks: dict[int, np.ndarray], num_frames: int, *, hold: in
             if 1 < b - a <= hold + 1:
                 seen[a + 1:b] = True
         n[:len(seen)] += seen
+    if unfollowed is not None:
+        extra = np.asarray(unfollowed, np.int64)[:num_frames]
+        n[:len(extra)] += extra
     return n
 
 
