@@ -145,6 +145,24 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
                            f"face {om['face']:.1%}")
         sel, m = res.selection, res.missing
         count = np.asarray(sel["people_per_frame"])
+        # frozen stretches: 5 or more frames in a row that repeat the previous one (mean absolute difference under one
+        # grey level), a stalled or corrupt part of the file where nobody can be seen anew (two_people_armwrestling
+        # freezes on smeared blocks for 37 frames); single repeats are frame-rate conversion and are kept
+        prev, repeat = None, []
+        for f in iter_frames(video):  # with --frames, its first frames (cut below)
+            f = f.astype(np.int16)
+            repeat.append(prev is not None and float(np.abs(f - prev).mean()) < 1.0)
+            prev = f
+        frozen = np.zeros(len(repeat), bool)
+        t = 0
+        while t < len(repeat):
+            e = t
+            while e < len(repeat) and repeat[e]:
+                e += 1
+            frozen[t:e] = e - t >= 5
+            t = e + 1
+        frozen = frozen[:len(count)]
+        live = count[~frozen]
         tracked = count - np.asarray(sel.get("unfollowed_per_frame", np.zeros_like(count)))
         kp = res.keypoints
         present = np.flatnonzero((kp[:, :25, 2] > 0).any(1))
@@ -158,7 +176,8 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
         print(f"{video.name}: {res.num_frames} frames, {res.num_frames / dt:.1f} frames/s (start-up included); "
               f"people per frame {dict(zip(*np.unique(count, return_counts=True), strict=True))}, several in "
               f"{(count >= 2).mean():.0%} (exactly 2 in {(count == 2).mean():.0%}; several by tracks alone "
-              f"{(tracked >= 2).mean():.0%}); "
+              f"{(tracked >= 2).mean():.0%}); frozen frames {int(frozen.sum())}, several in "
+              f"{(live >= 2).mean():.0%} of the others; "
               f"tracks {[(t['id'], t['frames']) for t in sel['tracks']]}, selected "
               f"{sel['track']}; association {ok}/{rep} part-frames pass ({ok / max(rep, 1):.1%}; without the {fb} "
               f"faces from the body {(ok - fb) / max(rep - fb, 1):.1%}) "
