@@ -145,23 +145,10 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
                            f"face {om['face']:.1%}")
         sel, m = res.selection, res.missing
         count = np.asarray(sel["people_per_frame"])
-        # frozen stretches: 5 or more frames in a row that repeat the previous one (mean absolute difference under one
-        # grey level), a stalled or corrupt part of the file where nobody can be seen anew (two_people_armwrestling
-        # freezes on smeared blocks for 37 frames); single repeats are frame-rate conversion and are kept
-        prev, repeat = None, []
-        for f in iter_frames(video):  # with --frames, its first frames (cut below)
-            f = f.astype(np.int16)
-            repeat.append(prev is not None and float(np.abs(f - prev).mean()) < 1.0)
-            prev = f
-        frozen = np.zeros(len(repeat), bool)
-        t = 0
-        while t < len(repeat):
-            e = t
-            while e < len(repeat) and repeat[e]:
-                e += 1
-            frozen[t:e] = e - t >= 5
-            t = e + 1
-        frozen = frozen[:len(count)]
+        # frozen stretches (the file stalls on one picture; `frozen_stretches`): nobody can be seen anew there
+        frozen = np.zeros(len(count), bool)
+        for first, last in sel.get("frozen", []):
+            frozen[first:last + 1] = True
         live = count[~frozen]
         tracked = count - np.asarray(sel.get("unfollowed_per_frame", np.zeros_like(count)))
         kp = res.keypoints

@@ -238,6 +238,7 @@ def test_mediapipe_astronaut_face_and_shoulders(tmp_path):
         assert face[36, 0] < face[45, 0] and face[48, 0] < face[54, 0]  # iBUG order: image-left first
     slide = np.polyfit(np.arange(10), kp[:, FACE0 + 30, 0], 1)[0]  # the nose tip follows the 4 px/frame slide
     assert slide == pytest.approx(4.0, abs=0.8)
+    assert res.selection["frozen"] == []  # the picture moves in every frame
 
 
 def test_mediapipe_face_table_is_mirror_consistent():
@@ -272,6 +273,7 @@ def test_mediapipe_no_person_gives_empty_flagged_result(tmp_path):
     res = extract_pose(tmp_path / "g.mp4", backend="mediapipe")
     assert res.keypoints.shape == (10, 137, 3) and (res.keypoints == 0).all()
     assert res.no_person and res.missing["person"] == 1.0
+    assert res.selection["frozen"] == [[1, 9]]  # one picture throughout: frames 1-9 repeat frame 0
     assert load_pose(res.save(tmp_path / "g.npz")).no_person
 
 
@@ -332,6 +334,24 @@ def test_main_env_reruns_mediapipe_in_the_pose_env(tmp_path):
     write_video(tmp_path / "g.mp4", np.full((4, 64, 80, 3), 120, np.uint8), fps=25)
     res = extract_pose(tmp_path / "g.mp4", backend="mediapipe")
     assert res.backend == "mediapipe" and res.keypoints.shape == (4, 137, 3) and res.no_person
+
+
+def test_cli_pose_warns_of_a_frozen_stretch(tmp_path, capsys):
+    """A video that shows one picture for 8 frames: the command says which frames repeat, naming the file."""
+    pytest.importorskip("typer")
+    if importlib.util.find_spec("mediapipe") is None and pose_python() is None:
+        pytest.skip("no MediaPipe and no pose environment")
+    from microgesture.cli import main
+
+    v = np.full((12, 64, 80, 3), 120, np.uint8)
+    v[:4] += np.arange(4, dtype=np.uint8)[:, None, None, None] * 10  # frames 0-3 change, 4-11 are one picture
+    write_video(tmp_path / "g.mp4", v, fps=25)
+    with pytest.raises(SystemExit) as done:
+        main(["pose", str(tmp_path / "g.mp4"), "-o", str(tmp_path / "g.npz")])
+    assert done.value.code == 0
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'g.mp4'}: frames 5-11 repeat frame 4" in " ".join(err.split()), err
+    assert load_pose(tmp_path / "g.npz").selection["frozen"] == [[5, 11]]
 
 
 def test_missing_pose_env_error_says_how_to_create_it(tmp_path, monkeypatch):

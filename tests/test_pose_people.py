@@ -13,6 +13,7 @@ from microgesture.pose import PoseError, PoseResult, load_pose, select_person, t
 from microgesture.pose.people import (
     body_scale,
     check_association,
+    frozen_stretches,
     iou,
     is_jump,
     parse_select,
@@ -88,6 +89,17 @@ def test_people_per_frame_adds_people_seen_without_a_skeleton():
     count = people_per_frame(tracks, 20, unfollowed=seen)
     assert list(count) == [2] * 3 + [1] * 2 + [2] * 15
     assert list(people_per_frame(tracks, 20, unfollowed=seen[:10])[:10]) == list(count[:10])  # shorter list
+
+
+def test_frozen_stretches_are_long_runs_of_repeats_only():
+    rep = np.zeros(40, bool)
+    rep[[7, 14, 21]] = True  # a duplicate every 7 frames: frame-rate conversion, not a stall
+    rep[25:31] = True  # frames 25-30 repeat frame 24
+    assert frozen_stretches(rep) == [[25, 30]]
+    rep[35:40] = True  # a stall running to the end
+    assert frozen_stretches(rep) == [[25, 30], [35, 39]]
+    assert frozen_stretches(rep, min_len=7) == []
+    assert frozen_stretches([]) == []
 
 
 def test_stitch_joins_a_lost_person_found_again_and_nobody_else():

@@ -60,6 +60,12 @@ def pose_cmd(
                   f"{m['right_hand']:.0%}; frames with several people: {res.selection.get('multi_person_frames', 0)}"
                   + tracked_only
                   + (f"; overlay {overlay}" if overlay else ""), highlight=False, soft_wrap=True, markup=False)
+    from rich.markup import escape
+
+    for first, last in sel.get("frozen", []):
+        console.print(f"[bold yellow]warning:[/] {escape(source)}: frames {first}-{last} repeat frame {first - 1} "
+                      "(the video stalls or is corrupt there): nobody is seen anew in them", highlight=False,
+                      soft_wrap=True)
     if res.no_person:
         console.print("[bold yellow]warning:[/] no person found in any frame (no_person = true)")
 

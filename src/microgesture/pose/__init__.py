@@ -7,7 +7,8 @@ Output (``PoseResult.save``, an ``.npz`` without pickle):
     fps         float, frame_size int (2,) = width, height
     backend     "mediapipe" or "openpose-json"; layout "openpose137"
     meta        JSON: source, selection (rule, selected track, the track listing, frames with several people,
-                people per frame, association checks), missing-joint report, gap filling, no_person flag
+                people per frame, association checks, frozen stretches), missing-joint report, gap filling,
+                no_person flag
     people_ids, people_keypoints
                 int (N,), float32 (N, T, 137, 3): every person tracked (mediapipe backend), after the association
                 checks, so another person can be chosen without extracting again (:func:`select_person`)
@@ -209,15 +210,19 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
                     options: dict) -> tuple[np.ndarray, dict, float, tuple[int, int], dict[int, np.ndarray]]:
     from microgesture.data.video import iter_frames, probe_video
     from microgesture.pose.multi import MultiPersonExtractor
-    from microgesture.pose.people import stitch_tracks
+    from microgesture.pose.people import frozen_stretches, stitch_tracks
 
     info = probe_video(video, count=False)
     fps = info["fps"] or 25.0
     total = info["num_frames"]  # from the header; 0 when it has none
-    n = 0
+    n, prev, repeats = 0, None, []
     with MultiPersonExtractor(**options) as ex:
         for frame in iter_frames(video):
             ex.process(frame)
+            # does this frame repeat the last one (within a grey level, on every 4th pixel)? see frozen_stretches
+            small = frame[::4, ::4].astype(np.int16)
+            repeats.append(prev is not None and prev.shape == small.shape and float(np.abs(small - prev).mean()) < 1)
+            prev = small
             n += 1
             if progress is not None:
                 progress(n, max(total, n))
@@ -226,6 +231,7 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
     tracks = stitch_tracks(tracks, max_gap=round(fps))  # lost for up to a second, found again where it was lost
     kp, sel, people = _select(tracks, n, select=select, frame_size=(info["width"], info["height"]),
                               hold=settings["detect_every"], unfollowed=unfollowed)
+    sel["frozen"] = frozen_stretches(repeats)
     finder = "MoveNet MultiPose every frame and " if settings.get("finder") else ""
     sel.update(method=f"people found by {finder}MediaPipe Pose (static) with the tracked painted out, every "
                f"{settings['detect_every']} frames; one Holistic tracker per person on a crop around them",

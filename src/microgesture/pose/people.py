@@ -11,6 +11,7 @@ those results mean:
 - :func:`summarize_tracks`, :func:`select_track`: a listing of the tracks and the subject rule that picks one track
   (``main``, ``largest``, ``central`` or ``person=ID``).
 - :func:`people_per_frame`: how many people are visible in each frame.
+- :func:`frozen_stretches`: where the video itself stalls (the same picture over and over).
 
 Keypoints are OpenPose-137 (x, y pixels, confidence; (0, 0, 0) = missing), one (T, 137, 3) array per track.
 """
@@ -25,7 +26,7 @@ from microgesture.layouts import FACE0, LHAND0, RHAND0
 
 __all__ = ["SELECT_RULES", "person_box", "iou", "body_scale", "is_jump", "stitch_tracks", "check_association",
            "association_report", "summarize_tracks", "select_track", "parse_select", "people_per_frame",
-           "NOSE_TOL", "WRIST_TOL"]
+           "frozen_stretches", "NOSE_TOL", "WRIST_TOL"]
 
 SELECT_RULES = ("main", "largest", "central", "person=ID")
 NOSE_TOL = 0.5  # face nose tip within half a shoulder width of the body's nose
@@ -206,6 +207,29 @@ def people_per_frame(tracks: dict[int, np.ndarray], num_frames: int, *, hold: in
         extra = np.asarray(unfollowed, np.int64)[:num_frames]
         n[:len(extra)] += extra
     return n
+
+
+def frozen_stretches(repeats: np.ndarray | list[bool], *, min_len: int = 5) -> list[list[int]]:
+    """[[first, last], ...]: runs of at least ``min_len`` frames that each repeat the frame before (``repeats[t]``:
+    frame t equals frame t - 1 within a grey level).
+
+    A file that stalls or breaks shows one picture for a while (a corrupt stretch decodes to frozen smeared blocks);
+    nobody can be seen anew there, which a pose report should say rather than count as people missing. Single
+    repeats are frame-rate conversion (a duplicate every few frames) and are not reported.
+    """
+    rep = np.asarray(repeats, bool)
+    out, t = [], 0
+    while t < len(rep):
+        if not rep[t]:
+            t += 1
+            continue
+        e = t
+        while e < len(rep) and rep[e]:
+            e += 1
+        if e - t >= min_len:
+            out.append([int(t), int(e - 1)])
+        t = e
+    return out
 
 
 def summarize_tracks(tracks: dict[int, np.ndarray], frame_size: tuple[int, int]) -> list[dict]:
