@@ -14,7 +14,8 @@ one astronaut and on two (a second, smaller copy on the right).
     .venv-pose/bin/python bench/bench_pose.py --clips DIR [--match 'two_*'] [--frames N]
 
 runs `extract_pose` on every .mp4 of DIR (real footage) and reports per clip: people per frame, frames with several
-people, the tracks and the selected one, association checks, jumps of the selected track, missing parts and frames/s.
+people (and, for the clips of bench/realvideo_people.json, how often "several or not" agrees with its hand annotation),
+the tracks and the selected one, association checks, jumps of the selected track, missing parts and frames/s.
 
     .venv-pose/bin/python bench/bench_pose.py --clips DIR --finder-sizes 320 480 640
 
@@ -150,6 +151,13 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
         for first, last in sel.get("frozen", []):
             frozen[first:last + 1] = True
         live = count[~frozen]
+        truth = annotated(video.name, len(count))
+        agree = ""
+        if truth is not None:
+            several, readable = truth
+            right = (count >= 2) == several
+            agree = (f"agrees with the hand annotation (several or not) in {right[readable].mean():.1%} of "
+                     f"{int(readable.sum())} readable frames ({right[readable].sum() / len(count):.1%} of all); ")
         tracked = count - np.asarray(sel.get("unfollowed_per_frame", np.zeros_like(count)))
         kp = res.keypoints
         present = np.flatnonzero((kp[:, :25, 2] > 0).any(1))
@@ -165,12 +173,30 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
               f"{(count >= 2).mean():.0%} (exactly 2 in {(count == 2).mean():.0%}; several by tracks alone "
               f"{(tracked >= 2).mean():.0%}); frozen frames {int(frozen.sum())}, several in "
               f"{(live >= 2).mean():.0%} of the others; "
+              f"{agree}"
               f"tracks {[(t['id'], t['frames']) for t in sel['tracks']]}, selected "
               f"{sel['track']}; association {ok}/{rep} part-frames pass ({ok / max(rep, 1):.1%}; without the {fb} "
               f"faces from the body {(ok - fb) / max(rep - fb, 1):.1%}) "
               f"{ {k: v['rate'] for k, v in assoc.items()} }; jumps of the selected track {jumps}; missing body "
               f"{m['body']:.1%}, face {m['face']:.1%}, left hand {m['left_hand']:.1%}, right hand "
               f"{m['right_hand']:.1%}; face mesh missing {mesh_missing:.1%}{old_txt}", flush=True)
+
+
+def annotated(name: str, n: int):
+    """(several, readable) boolean (n,) arrays from bench/realvideo_people.json, or None for a clip not in it."""
+    import json
+
+    import numpy as np
+
+    clips = json.loads((Path(__file__).with_name("realvideo_people.json")).read_text())["clips"]
+    if name not in clips:
+        return None
+    several, readable = np.zeros(n, bool), np.ones(n, bool)
+    for a, b in clips[name]["several"]:
+        several[a:b + 1] = True
+    for a, b in clips[name].get("unreadable", []):
+        readable[a:b + 1] = False
+    return several, readable
 
 
 def finder_counts(folder: Path, sizes: list[int], *, match: str) -> None:
