@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from microgesture.cli.common import UserError, app, console, opt_path, path, show, size
@@ -60,8 +61,6 @@ def pose_cmd(
                   f"{m['right_hand']:.0%}; frames with several people: {res.selection.get('multi_person_frames', 0)}"
                   + tracked_only
                   + (f"; overlay {overlay}" if overlay else ""), highlight=False, soft_wrap=True, markup=False)
-    from rich.markup import escape
-
     for first, last in sel.get("frozen", []):
         console.print(f"[bold yellow]warning:[/] {escape(source)}: frames {first}-{last} repeat frame {first - 1} "
                       "(the video stalls or is corrupt there): nobody is seen anew in them", highlight=False,
