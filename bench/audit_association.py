@@ -17,8 +17,6 @@ that what the checks keep is the subject's.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
 
@@ -29,18 +27,9 @@ def main() -> None:
     ap.add_argument("--select", default="main")
     ap.add_argument("--passed", type=int, default=0, help="also draw this many part-frames that passed")
     a = ap.parse_args()
-    import importlib.util
+    from bench_pose import rerun_in_pose_env  # beside this script
 
-    if importlib.util.find_spec("mediapipe") is None:
-        import subprocess
-
-        from microgesture.pose import pose_python
-
-        py = pose_python()
-        if py is None:
-            sys.exit("mediapipe is not installed and there is no .venv-pose: run `make pose-env` first")
-        sys.exit(subprocess.call([py, __file__, *sys.argv[1:]]))
-    os.environ.setdefault("GLOG_minloglevel", "2")
+    rerun_in_pose_env(__file__)
     import cv2
     import numpy as np
 

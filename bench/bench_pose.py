@@ -52,6 +52,19 @@ def make_video(path: Path, frames: int, people: int = 1) -> None:
     write_video(path, v, fps=25)
 
 
+def rerun_in_pose_env(script: str) -> None:
+    """Without MediaPipe here, run ``script`` with the same arguments in the pose environment and exit with its
+    status; with it, quiet MediaPipe's start-up chatter and return."""
+    if importlib.util.find_spec("mediapipe") is None:
+        from microgesture.pose import pose_python
+
+        py = pose_python()
+        if py is None:
+            sys.exit("mediapipe is not installed and there is no .venv-pose: run `make pose-env` first")
+        sys.exit(subprocess.call([py, script, *sys.argv[1:]]))
+    os.environ.setdefault("GLOG_minloglevel", "2")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=100)
@@ -64,14 +77,7 @@ def main() -> None:
     ap.add_argument("--old", action="store_true", help="with --clips: also the single-person HolisticExtractor's "
                     "missing parts (the extractor `microgesture pose` used before several-people tracking)")
     a = ap.parse_args()
-    if importlib.util.find_spec("mediapipe") is None:
-        from microgesture.pose import pose_python
-
-        py = pose_python()
-        if py is None:
-            sys.exit("mediapipe is not installed and there is no .venv-pose: run `make pose-env` first")
-        sys.exit(subprocess.call([py, __file__, *sys.argv[1:]]))
-    os.environ.setdefault("GLOG_minloglevel", "2")
+    rerun_in_pose_env(__file__)
     import mediapipe as mp
 
     if a.clips and a.finder_sizes:
