@@ -9,9 +9,12 @@ shows which, for a person to judge:
 
 runs the several-people extractor, takes the subject's track before the checks, and writes DIR/fail_<frame>.png for
 every frame where a part failed (the subject's body green, the failing part red, other tracks' bodies blue), plus
-DIR/audit.tsv: frame, part, points reported, distance to its body reference in body scales (empty: no reference).
+DIR/audit.tsv: frame, part, points reported, distance to its body reference in body scales (empty: no reference),
+passed (0 or 1).
 ``--passed N`` also draws N part-frames that passed (spread evenly over them), DIR/pass_<frame>_<part>.png, to check
-that what the checks keep is the subject's.
+that what the checks keep is the subject's. Faces that pass only because the body's nose lies on them (farther than
+NOSE_TOL from the face's nose tip, the profile case) are always drawn, DIR/box_<frame>_face.png, and listed in
+audit.tsv with ``passed`` 1.
 """
 
 from __future__ import annotations
@@ -34,10 +37,9 @@ def main() -> None:
     import numpy as np
 
     from microgesture.data.video import iter_frames, probe_video
-    from microgesture.layouts import FACE0, LHAND0, RHAND0
     from microgesture.pose import _select
     from microgesture.pose.multi import MultiPersonExtractor
-    from microgesture.pose.people import _FACE_NOSE, NOSE_TOL, WRIST_TOL, body_scale, stitch_tracks
+    from microgesture.pose.people import NOSE_TOL, part_checks, stitch_tracks
 
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -52,9 +54,6 @@ def main() -> None:
     _, sel, _ = _select(tracks, len(frames), select=a.select, frame_size=(w, h), hold=hold)
     tid = sel["track"]
     kp = tracks[tid]
-    parts = (("face", slice(FACE0, FACE0 + 70), _FACE_NOSE, 0, NOSE_TOL),
-             ("left_hand", slice(LHAND0, LHAND0 + 21), LHAND0, 7, WRIST_TOL),
-             ("right_hand", slice(RHAND0, RHAND0 + 21), RHAND0, 4, WRIST_TOL))
     rows, reported, passed = [], 0, []
 
     def draw(t: int, name: str, part: slice, d: float | None, kind: str) -> None:
@@ -73,29 +72,26 @@ def main() -> None:
         cv2.putText(im, label, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 255, 255), 2)
         cv2.imwrite(str(out / f"{kind}_{t:05d}_{name}.png"), im)
 
-    for t in range(len(kp)):
-        s = body_scale(kp[t])
-        for name, part, point, ref, tol in parts:
-            n = int((kp[t, part, 2] > 0).sum())
-            if not n:
-                continue
+    for name, part, rep, ok, dist in part_checks(kp):
+        for t in np.flatnonzero(rep):
             reported += 1
-            d = (float(np.hypot(*(kp[t, point, :2] - kp[t, ref, :2]))) / s
-                 if kp[t, point, 2] > 0 and kp[t, ref, 2] > 0 and s > 0 else None)
-            if d is not None and d <= tol:
+            d = None if np.isnan(dist[t]) else float(dist[t])
+            if ok[t] and (name != "face" or (d is not None and d <= NOSE_TOL)):  # else: by the face box
                 passed.append((t, name, part, d))
                 continue
-            rows.append((t, name, n, d))
-            draw(t, name, part, d, "fail")
+            rows.append((t, name, int((kp[t, part, 2] > 0).sum()), d, int(ok[t])))
+            draw(t, name, part, d, "box" if ok[t] else "fail")
+    rows.sort()
     if a.passed and passed:
         for i in np.unique(np.linspace(0, len(passed) - 1, min(a.passed, len(passed))).round().astype(int)):
             draw(*passed[i], "pass")
     with open(out / "audit.tsv", "w") as f:
-        f.write("frame\tpart\tpoints\tdistance\n")
-        for t, name, n, d in rows:
-            f.write(f"{t}\t{name}\t{n}\t{'' if d is None else round(d, 3)}\n")
-    print(f"{a.video}: subject track {tid}; {len(rows)} of {reported} reported part-frames fail the checks; "
-          f"pictures and audit.tsv in {out}")
+        f.write("frame\tpart\tpoints\tdistance\tpassed\n")
+        for t, name, n, d, ok_t in rows:
+            f.write(f"{t}\t{name}\t{n}\t{'' if d is None else round(d, 3)}\t{ok_t}\n")
+    failed = sum(1 for r in rows if not r[4])
+    print(f"{a.video}: subject track {tid}; {failed} of {reported} reported part-frames fail the checks, "
+          f"{len(rows) - failed} faces pass only because the body's nose lies on them; pictures and audit.tsv in {out}")
 
 
 if __name__ == "__main__":

@@ -269,11 +269,11 @@ def test_mediapipe_face_table_is_mirror_consistent():
 
 def test_mediapipe_no_person_gives_empty_flagged_result(tmp_path):
     _need("mediapipe")
-    write_video(tmp_path / "g.mp4", np.full((10, 96, 128, 3), 120, np.uint8), fps=25)
+    write_video(tmp_path / "g.mp4", np.full((16, 96, 128, 3), 120, np.uint8), fps=25)
     res = extract_pose(tmp_path / "g.mp4", backend="mediapipe")
-    assert res.keypoints.shape == (10, 137, 3) and (res.keypoints == 0).all()
+    assert res.keypoints.shape == (16, 137, 3) and (res.keypoints == 0).all()
     assert res.no_person and res.missing["person"] == 1.0
-    assert res.selection["frozen"] == [[1, 9]]  # one picture throughout: frames 1-9 repeat frame 0
+    assert res.selection["frozen"] == [[1, 15]]  # one picture throughout: frames 1-15 repeat frame 0
     assert load_pose(res.save(tmp_path / "g.npz")).no_person
 
 
@@ -337,21 +337,22 @@ def test_main_env_reruns_mediapipe_in_the_pose_env(tmp_path):
 
 
 def test_cli_pose_warns_of_a_frozen_stretch(tmp_path, capsys):
-    """A video that shows one picture for 8 frames: the command says which frames repeat, naming the file."""
+    """A video that shows one picture for 16 frames (more than half a second): the command says which frames
+    repeat, naming the file."""
     pytest.importorskip("typer")
     if importlib.util.find_spec("mediapipe") is None and pose_python() is None:
         pytest.skip("no MediaPipe and no pose environment")
     from microgesture.cli import main
 
-    v = np.full((12, 64, 80, 3), 120, np.uint8)
-    v[:4] += np.arange(4, dtype=np.uint8)[:, None, None, None] * 10  # frames 0-3 change, 4-11 are one picture
+    v = np.full((20, 64, 80, 3), 120, np.uint8)
+    v[:4] += np.arange(4, dtype=np.uint8)[:, None, None, None] * 40  # frames 0-3 change, 4-19 are one picture
     write_video(tmp_path / "g.mp4", v, fps=25)
     with pytest.raises(SystemExit) as done:
         main(["pose", str(tmp_path / "g.mp4"), "-o", str(tmp_path / "g.npz")])
     assert done.value.code == 0
     err = capsys.readouterr().err
-    assert f"{tmp_path / 'g.mp4'}: frames 5-11 repeat frame 4" in " ".join(err.split()), err
-    assert load_pose(tmp_path / "g.npz").selection["frozen"] == [[5, 11]]
+    assert f"{tmp_path / 'g.mp4'}: frames 5-19 repeat frame 4" in " ".join(err.split()), err
+    assert load_pose(tmp_path / "g.npz").selection["frozen"] == [[5, 19]]
 
 
 def test_missing_pose_env_error_says_how_to_create_it(tmp_path, monkeypatch):

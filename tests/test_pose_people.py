@@ -17,8 +17,10 @@ from microgesture.pose.people import (
     iou,
     is_jump,
     parse_select,
+    part_checks,
     people_per_frame,
     person_box,
+    repeats_frame,
     select_track,
     stitch_tracks,
     summarize_tracks,
@@ -102,6 +104,19 @@ def test_frozen_stretches_are_long_runs_of_repeats_only():
     assert frozen_stretches([]) == []
 
 
+def test_a_still_shot_with_a_moving_face_is_not_a_repeat():
+    """A still interview shot: only a small face patch changes, so the mean difference is far below one grey level,
+    yet the frame is new; codec noise of a few grey levels over the whole frame is a repeat."""
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
+    b = a.copy()
+    b[20:26, 70:76] = 255 - b[20:26, 70:76]  # the speaker's mouth, 0.25 % of the picture
+    assert np.abs(b.astype(int) - a).mean() < 1 and not repeats_frame(a, b)
+    noisy = np.clip(a.astype(int) + rng.integers(-8, 9, a.shape), 0, 255).astype(np.uint8)
+    assert repeats_frame(a, noisy) and repeats_frame(a, a)
+    assert not repeats_frame(None, a) and not repeats_frame(a[:, :80], a)
+
+
 def test_stitch_joins_a_lost_person_found_again_and_nobody_else():
     a = np.stack([_person(100 + i, 100) for i in range(30)])
     first, again = a.copy(), a.copy()
@@ -147,6 +162,29 @@ def test_association_drops_parts_of_someone_else():
     assert (out[0] == kp[0]).all() and (out[:, :25] == kp[:, :25]).all()  # body untouched
     assert rep["face"] == {"reported": 6, "passed": 5, "rate": pytest.approx(5 / 6, abs=1e-4), "from_body": 0}
     assert rep["right_hand"]["passed"] == 4 and rep["left_hand"]["passed"] == 5
+
+
+def test_association_keeps_a_profile_face_that_covers_the_body_nose():
+    """In profile the body model's nose sits on the cheek, more than NOSE_TOL body scales from the face mesh's nose
+    tip: the face still passes because the body's nose lies on it. A face beside the head fails, and a hand never
+    passes by its box (clasped hands put one wrist inside another person's hand)."""
+    s = 40.0
+    kp = np.stack([_person(100, 100, s) for _ in range(3)])
+    ang = np.linspace(0, 2 * np.pi, 70, endpoint=False)
+    for t, (centre, half) in enumerate(((0.3, 0.35), (0.9, 0.25))):
+        face = np.stack([100 + centre * s + half * s * np.cos(ang), 68 + 0.3 * s * np.sin(ang), np.ones(70)], 1)
+        face[30] = (100 + (centre + half - 0.05) * s, 68, 1)  # nose tip at the front of the profile
+        kp[t, FACE0:FACE0 + 70] = face
+    hand = kp[2, LHAND0:LHAND0 + 21].copy()
+    hand[:, 0] += np.linspace(0.7 * s, -0.3 * s, 21)  # wrist point 0.7 body scales out, the box over the wrist
+    kp[2, LHAND0:LHAND0 + 21] = hand
+    (_, _, _, face_ok, face_d), (_, _, _, hand_ok, hand_d), _ = part_checks(kp)
+    assert face_d[0] == pytest.approx(0.6, abs=0.01) and face_d[1] == pytest.approx(1.1, abs=0.01)
+    assert face_ok.tolist() == [True, False, True]
+    assert hand_d[2] == pytest.approx(0.7, abs=0.01) and hand_ok.tolist() == [True, True, False]
+    out, rep = check_association(kp)
+    assert (out[0, FACE0:FACE0 + 70] == kp[0, FACE0:FACE0 + 70]).all() and (out[1, FACE0:FACE0 + 70] == 0).all()
+    assert rep["face"]["passed"] == 2 and rep["left_hand"]["passed"] == 2
 
 
 def test_association_counts_faces_made_from_the_body():

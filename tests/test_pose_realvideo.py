@@ -52,6 +52,7 @@ def test_interview_one_person_selected(tmp_path):
 
     res = extract_pose(_head("interview_nodding_0019_02_0078.mp4", 30, tmp_path), backend="mediapipe")
     assert [t["frames"] for t in res.selection["tracks"]] == [30] and res.selection["multi_person_frames"] == 0
+    assert res.selection["frozen"] == []  # a still shot where only the speaker moves is not a stalled video
     assert res.missing["body"] <= 0.05 and _jumps(res.keypoints) == 0
     box = res.selection["tracks"][0]["mean_box"]
     assert box[3] - box[1] > 0.4 * res.frame_size[1]  # the seated interviewee fills the portrait frame

@@ -24,3 +24,29 @@ def test_annotation_matches_the_clips():
         ranges = sorted(ann["several"] + ann.get("unreadable", []))
         assert all(0 <= a <= b < n for a, b in ranges), name
         assert all(b1 < a2 for (_, b1), (a2, _) in zip(ranges, ranges[1:], strict=False)), name  # disjoint
+
+
+def test_frozen_stretches_are_the_unreadable_frames_only():
+    """The frozen-video check as `microgesture pose` runs it (every 4th pixel, half a second of repeats) finds the
+    arm-wrestling clip's corrupt stretch (annotated unreadable 230-267: frame 230 is the picture 231-267 repeat) and
+    nothing in the other clips -- in particular not in the still interview shots, where only the speaker moves."""
+    import numpy as np
+
+    from microgesture.data.video import iter_frames
+    from microgesture.pose.people import frozen_stretches, repeats_frame
+
+    clips = json.loads((ROOT / "bench" / "realvideo_people.json").read_text())["clips"]
+    for name, ann in clips.items():
+        prev, repeats = None, []
+        for frame in iter_frames(REAL / name):
+            small = frame[::4, ::4]
+            repeats.append(repeats_frame(prev, small))
+            prev = small
+        fps = probe_video(REAL / name, count=False)["fps"] or 25
+        got = frozen_stretches(repeats, min_len=max(5, round(fps / 2)))
+        want = [[a + 1, b] for a, b in ann.get("unreadable", [])]
+        assert got == want, name
+        if name.startswith("interview_"):
+            # a mean-difference rule counted every frame of them as a repeat; single repeats remain (duplicated
+            # frames of a frame-rate conversion)
+            assert np.mean(repeats) < 0.25, name

@@ -210,7 +210,7 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
                     options: dict) -> tuple[np.ndarray, dict, float, tuple[int, int], dict[int, np.ndarray]]:
     from microgesture.data.video import iter_frames, probe_video
     from microgesture.pose.multi import MultiPersonExtractor
-    from microgesture.pose.people import frozen_stretches, stitch_tracks
+    from microgesture.pose.people import frozen_stretches, repeats_frame, stitch_tracks
 
     info = probe_video(video, count=False)
     fps = info["fps"] or 25.0
@@ -219,9 +219,9 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
     with MultiPersonExtractor(**options) as ex:
         for frame in iter_frames(video):
             ex.process(frame)
-            # does this frame repeat the last one (within a grey level, on every 4th pixel)? see frozen_stretches
-            small = frame[::4, ::4].astype(np.int16)
-            repeats.append(prev is not None and prev.shape == small.shape and float(np.abs(small - prev).mean()) < 1)
+            # does this frame repeat the last one (codec noise only, on every 4th pixel)? see frozen_stretches
+            small = frame[::4, ::4]
+            repeats.append(repeats_frame(prev, small))
             prev = small
             n += 1
             if progress is not None:
@@ -231,7 +231,7 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
     tracks = stitch_tracks(tracks, max_gap=round(fps))  # lost for up to a second, found again where it was lost
     kp, sel, people = _select(tracks, n, select=select, frame_size=(info["width"], info["height"]),
                               hold=settings["detect_every"], unfollowed=unfollowed)
-    sel["frozen"] = frozen_stretches(repeats)
+    sel["frozen"] = frozen_stretches(repeats, min_len=max(5, round(fps / 2)))  # a stall of half a second or more
     finder = "MoveNet MultiPose every frame and " if settings.get("finder") else ""
     sel.update(method=f"people found by {finder}MediaPipe Pose (static) with the tracked painted out, every "
                f"{settings['detect_every']} frames; one Holistic tracker per person on a crop around them",

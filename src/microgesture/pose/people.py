@@ -7,7 +7,8 @@ those results mean:
 - :func:`person_box`, :func:`iou`: an OpenPose-137 skeleton's box and the overlap of two boxes.
 - :func:`is_jump`: a tracker's new skeleton is too far from where its person was (it jumped to someone else).
 - :func:`stitch_tracks`: a track that ends and one that starts near it soon after are the same person.
-- :func:`check_association`: face and hands that do not sit on the body's nose and wrists are marked missing.
+- :func:`check_association`: face and hands that do not sit on the body's nose and wrists are marked missing
+  (:func:`part_checks`: the tests frame by frame).
 - :func:`summarize_tracks`, :func:`select_track`: a listing of the tracks and the subject rule that picks one track
   (``main``, ``largest``, ``central`` or ``person=ID``).
 - :func:`people_per_frame`: how many people are visible in each frame.
@@ -26,11 +27,14 @@ from microgesture.layouts import FACE0, LHAND0, RHAND0
 
 __all__ = ["SELECT_RULES", "person_box", "iou", "body_scale", "is_jump", "stitch_tracks", "check_association",
            "association_report", "summarize_tracks", "select_track", "parse_select", "people_per_frame",
-           "frozen_stretches", "NOSE_TOL", "WRIST_TOL"]
+           "frozen_stretches", "repeats_frame", "part_checks", "NOSE_TOL", "WRIST_TOL", "FACE_BOX_PAD",
+           "REPEAT_LEVEL"]
 
 SELECT_RULES = ("main", "largest", "central", "person=ID")
 NOSE_TOL = 0.5  # face nose tip within half a shoulder width of the body's nose
 WRIST_TOL = 0.5  # hand wrist within half a shoulder width of the body's wrist
+REPEAT_LEVEL = 16  # a frame repeats the one before when no pixel changes by more than this (codec noise)
+FACE_BOX_PAD = 0.1  # or the body's nose within the face's box padded by a tenth of its size
 _FACE_NOSE = FACE0 + 30  # iBUG 30: nose tip
 _CORE = (0, 1, 2, 5, 8, 9, 12, 15, 16, 17, 18)  # nose, neck, shoulders, hips, eyes, ears: where the person is
 
@@ -144,13 +148,48 @@ def stitch_tracks(tracks: dict[int, np.ndarray], *, max_gap: int, min_iou: float
     return out
 
 
+def part_checks(kp: np.ndarray, *, nose_tol: float = NOSE_TOL, wrist_tol: float = WRIST_TOL
+                ) -> list[tuple[str, slice, np.ndarray, np.ndarray, np.ndarray]]:
+    """The association tests of :func:`check_association`, frame by frame, without changing anything.
+
+    Returns, for face, left hand and right hand: (name, the part's slice of the 137 points, reported (T,) bool,
+    passed (T,) bool, distance (T,) float: the part's reference point to the body's, in body scales; NaN where it
+    cannot be measured). A face also passes when the body's nose lies on it (inside the box of its points padded by
+    ``FACE_BOX_PAD`` of its larger side): in profile the body model puts its nose on the cheek or the forehead,
+    further from the face mesh's nose tip than ``nose_tol`` body scales, while the face is plainly on that head.
+    """
+    kp = np.asarray(kp, np.float32)
+    scales = np.array([body_scale(f) for f in kp], np.float32)
+    out = []
+    for name, part, point, ref, tol in (("face", slice(FACE0, FACE0 + 70), _FACE_NOSE, 0, nose_tol),
+                                        ("left_hand", slice(LHAND0, LHAND0 + 21), LHAND0, 7, wrist_tol),
+                                        ("right_hand", slice(RHAND0, RHAND0 + 21), RHAND0, 4, wrist_tol)):
+        present = kp[:, part, 2] > 0
+        reported = present.any(1)
+        measurable = reported & (kp[:, point, 2] > 0) & (kp[:, ref, 2] > 0) & (scales > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dist = np.hypot(*(kp[:, point, :2] - kp[:, ref, :2]).T) / scales
+        dist = np.where(measurable, dist, np.nan).astype(np.float32)
+        ok = measurable & (np.nan_to_num(dist, nan=np.inf) <= tol)
+        if name == "face":
+            # not for hands: clasped hands put one person's wrist inside another's hand box
+            for t in np.flatnonzero(reported & ~ok & (kp[:, ref, 2] > 0)):
+                xy = kp[t, part][present[t], :2]
+                lo, hi = xy.min(0), xy.max(0)
+                pad = FACE_BOX_PAD * float((hi - lo).max())
+                ok[t] = bool(((kp[t, ref, :2] >= lo - pad) & (kp[t, ref, :2] <= hi + pad)).all())
+        out.append((name, part, reported, ok, dist))
+    return out
+
+
 def check_association(kp: np.ndarray, *, nose_tol: float = NOSE_TOL, wrist_tol: float = WRIST_TOL
                       ) -> tuple[np.ndarray, dict]:
     """Keep the face and each hand only where they sit on this person's body; mark the rest missing.
 
-    The face passes when its nose tip is within ``nose_tol`` body scales (:func:`body_scale`) of the body's nose, a
-    hand when its wrist is within ``wrist_tol`` of the body wrist of the same side. A part whose body reference is
-    missing cannot be checked and is dropped too: a face or hand that cannot be tied to a body is not attributed.
+    The face passes when its nose tip is within ``nose_tol`` body scales (:func:`body_scale`) of the body's nose or
+    the body's nose lies on the face (:func:`part_checks`), a hand when its wrist is within ``wrist_tol`` of the
+    body wrist of the same side. A part whose body reference is missing cannot be checked and is dropped too: a face
+    or hand that cannot be tied to a body is not attributed.
 
     Args:
         kp: (T, 137, 3) one person's skeleton.
@@ -162,23 +201,15 @@ def check_association(kp: np.ndarray, *, nose_tol: float = NOSE_TOL, wrist_tol: 
     """
     kp = np.array(kp, np.float32, copy=True)
     rep: dict = {}
-    checks = (("face", slice(FACE0, FACE0 + 70), _FACE_NOSE, 0, nose_tol),
-              ("left_hand", slice(LHAND0, LHAND0 + 21), LHAND0, 7, wrist_tol),
-              ("right_hand", slice(RHAND0, RHAND0 + 21), RHAND0, 4, wrist_tol))
-    scales = np.array([body_scale(f) for f in kp], np.float32)
-    for name, part, point, ref, tol in checks:
-        reported = (kp[:, part, 2] > 0).any(1)
-        ok = reported & (kp[:, point, 2] > 0) & (kp[:, ref, 2] > 0) & (scales > 0)
-        dist = np.hypot(*(kp[:, point, :2] - kp[:, ref, :2]).T)
-        ok &= dist <= tol * scales
-        kp[reported & ~ok, part] = 0.0
+    for name, part, reported, ok, _ in part_checks(kp, nose_tol=nose_tol, wrist_tol=wrist_tol):
         n, p = int(reported.sum()), int(ok.sum())
         rep[name] = {"reported": n, "passed": p, "rate": round(p / n, 4) if n else 1.0}
         if name == "face":
             # a face made of the body model's own face points (headface.face_from_body) passes by construction: its
             # count lets a report leave it out of the rate
-            derived = reported & ((kp[:, part, 2] > 0).sum(1) <= 5) & (kp[:, point, :2] == kp[:, ref, :2]).all(1)
+            derived = reported & ((kp[:, part, 2] > 0).sum(1) <= 5) & (kp[:, _FACE_NOSE, :2] == kp[:, 0, :2]).all(1)
             rep[name]["from_body"] = int(derived.sum())
+        kp[reported & ~ok, part] = 0.0
     return kp, rep
 
 
@@ -209,13 +240,27 @@ def people_per_frame(tracks: dict[int, np.ndarray], num_frames: int, *, hold: in
     return n
 
 
+def repeats_frame(prev: np.ndarray | None, frame: np.ndarray, *, level: int = REPEAT_LEVEL) -> bool:
+    """Does ``frame`` repeat ``prev``: no pixel differs by more than ``level`` grey levels (same shape; None: no).
+
+    The largest difference, not the mean: in a still interview shot only the speaker's face and hands change, a few
+    hundredths of the picture, so the mean difference stays below one grey level for the whole clip (measured on the
+    six interviews of ../shared/realvideo/, docs/pose_tracking.md), while the largest reaches 10-150 in every frame. A
+    stalled file's repeats differ by codec noise only (at most 14 on the frozen stretch of the arm-wrestling clip).
+    """
+    if prev is None or prev.shape != frame.shape:
+        return False
+    return int(np.abs(frame.astype(np.int16) - prev.astype(np.int16)).max()) <= level
+
+
 def frozen_stretches(repeats: np.ndarray | list[bool], *, min_len: int = 5) -> list[list[int]]:
     """[[first, last], ...]: runs of at least ``min_len`` frames that each repeat the frame before (``repeats[t]``:
-    frame t equals frame t - 1 within a grey level).
+    :func:`repeats_frame` of frame t - 1 and frame t).
 
     A file that stalls or breaks shows one picture for a while (a corrupt stretch decodes to frozen smeared blocks);
     nobody can be seen anew there, which a pose report should say rather than count as people missing. Single
-    repeats are frame-rate conversion (a duplicate every few frames) and are not reported.
+    repeats are frame-rate conversion (a duplicate every few frames) and are not reported; a caller passes half a
+    second of frames as ``min_len``, since a person holding still for a few frames repeats the picture too.
     """
     rep = np.asarray(repeats, bool)
     out, t = [], 0
