@@ -90,3 +90,30 @@ def test_dstcnn_spatial_strides_shrink_the_joint_axis():
     assert m(x).shape == (2, 4)
     with pytest.raises(ValueError, match="spatial_strides"):
         DSTCNNConfig(channels=(8, 8), temporal_strides=(1, 1), spatial_strides=(1,))
+
+
+def test_dstcnn_joint_mix_starts_as_without_it_and_reaches_far_joints():
+    """joint_mix adds a learned joint-to-joint matrix per block, zero at start: the network then computes what it
+    computes without it; once the matrix is non-zero a joint 40 indices away (a fingertip and the face in aim68)
+    reaches a block's output at a place the (1 x 3) kernels alone cannot."""
+    from microgesture.models.dstcnn import DecoupledBlock, DecoupledSTCNN, DSTCNNConfig
+
+    kw = {"channels": (8, 8, 16), "temporal_strides": (1, 2, 1), "spatial_strides": (1, 2, 2)}
+    torch.manual_seed(0)
+    plain = DecoupledSTCNN(in_channels=3, num_joints=68, num_classes=4, cfg=DSTCNNConfig(**kw)).eval()
+    mixed = DecoupledSTCNN(in_channels=3, num_joints=68, num_classes=4, cfg=DSTCNNConfig(**kw, joint_mix=True)).eval()
+    missing, unexpected = mixed.load_state_dict(plain.state_dict(), strict=False)
+    assert sorted(missing) == ["blocks.0.mix", "blocks.1.mix", "blocks.2.mix"] and not unexpected
+    assert [tuple(b.mix.shape) for b in mixed.blocks] == [(68, 68), (68, 68), (34, 34)]
+    x = torch.randn(2, 3, 16, 68)
+    assert torch.allclose(plain(x), mixed(x))
+
+    block = DecoupledBlock(3, 4, stride=1, ks=3, kt=5, num_joints=68).eval()
+    x = torch.randn(1, 3, 8, 68, requires_grad=True)
+    block(x)[..., 5].sum().backward()
+    assert x.grad[..., 60].abs().sum() == 0  # without mixing, joint 60 is out of joint 5's reach
+    with torch.no_grad():
+        block.mix[60, 5] = 1.0
+    x.grad = None
+    block(x)[..., 5].sum().backward()
+    assert x.grad[..., 60].abs().sum() > 0

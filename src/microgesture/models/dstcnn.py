@@ -23,6 +23,9 @@ class DSTCNNConfig:
     temporal_strides: temporal stride of each block (same length as channels).
     spatial_kernel, temporal_kernel: (1 x k) and (k x 1) kernel sizes; 3 and 5 as in AIM.
     dropout: before the classifier.
+    input_norm: "channel" or "joint" input BN.
+    joint_mix: each block also mixes all joints through a learned V x V matrix (zero at start). Measured on the
+        synthetic benchmark and not better there (docs/benchmarks.md, "68 vs 36 keypoints under the demo's loss").
     """
 
     channels: tuple[int, ...] = (64, 64, 128, 128, 256, 256)
@@ -32,6 +35,7 @@ class DSTCNNConfig:
     temporal_kernel: int = 5
     dropout: float = 0.5
     input_norm: str = "channel"  # "channel": BN per input channel; "joint": per joint and channel (ST-GCN data_bn)
+    joint_mix: bool = False  # each block also mixes all joints (a learned V x V matrix, zero at start)
 
     def __post_init__(self) -> None:
         if len(self.channels) != len(self.temporal_strides):
@@ -43,8 +47,13 @@ class DSTCNNConfig:
 class DecoupledBlock(nn.Module):
     """(1 x ks) spatial conv -> BN -> ReLU -> (kt x 1) temporal conv -> BN, plus a residual, then ReLU."""
 
-    def __init__(self, cin: int, cout: int, *, stride: int, ks: int, kt: int, vstride: int = 1):
+    def __init__(self, cin: int, cout: int, *, stride: int, ks: int, kt: int, vstride: int = 1,
+                 num_joints: int | None = None):
         super().__init__()
+        # the (1 x ks) kernel sees neighbours in the layout's order only: with 68 joints a hand's fingertips are 40
+        # indices from the face. A learned joint-to-joint matrix (zero at start: the block begins as without it) lets
+        # every block relate any two joints, as a graph convolution's learned adjacency does.
+        self.mix = nn.Parameter(torch.zeros(num_joints, num_joints)) if num_joints else None
         self.spatial = nn.Sequential(
             nn.Conv2d(cin, cout, (1, ks), stride=(1, vstride), padding=(0, ks // 2), bias=False),
             nn.BatchNorm2d(cout),
@@ -64,7 +73,8 @@ class DecoupledBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.relu(self.temporal(self.spatial(x)) + self.residual(x))
+        y = x if self.mix is None else x + torch.einsum("bctv,vw->bctw", x, self.mix)
+        return self.relu(self.temporal(self.spatial(y)) + self.residual(x))
 
 
 class DecoupledSTCNN(nn.Module):
@@ -82,10 +92,12 @@ class DecoupledSTCNN(nn.Module):
         blocks = []
         cin = in_channels
         vstrides = cfg.spatial_strides or (1,) * len(cfg.channels)
+        v = num_joints
         for cout, st, vs in zip(cfg.channels, cfg.temporal_strides, vstrides, strict=True):
             blocks.append(DecoupledBlock(cin, cout, stride=st, ks=cfg.spatial_kernel, kt=cfg.temporal_kernel,
-                                         vstride=vs))
+                                         vstride=vs, num_joints=v if cfg.joint_mix else None))
             cin = cout
+            v = (v - 1) // vs + 1  # the (1 x ks) conv pads ks // 2 on each side
         self.blocks = nn.Sequential(*blocks)
         self.feature_dim = cin
         self.drop = nn.Dropout(cfg.dropout)
