@@ -287,6 +287,7 @@ def test_cli_track_listing_thumbnails_and_person(tmp_path, capsys):
     assert done.value.code == 0
     err = capsys.readouterr().err
     assert "* person=0: 8/8 frames (from 0 to 7), mean box [" in err and "track thumbnails: 1 PNG" in err
+    assert err.count("person=0:") == 1, err  # listed once (not by the pose child as well)
     res = load_pose(tmp_path / "s.npz")
     assert res.selection["rule"] == "person=0" and res.selection["track"] == 0
     assert np.array_equal(res.keypoints[:, :25], res.people[0][:, :25])

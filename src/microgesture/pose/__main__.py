@@ -66,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
             write_pose_overlay(a.video or a.source, res, a.overlay)
         if a.tracks and res.people:
             write_track_thumbnails(a.source, res, a.tracks)
-        for line in track_listing(res):
-            print(line, file=sys.stderr)
+        if not machine:  # a parent reading @progress lines prints the listing itself, from the file written
+            for line in track_listing(res):
+                print(line, file=sys.stderr)
     except (PoseError, OSError, ValueError) as e:
         if os.environ.get("MICROGESTURE_DEBUG"):
             raise
