@@ -241,6 +241,9 @@ def test_select_person_from_a_saved_file(tmp_path):
     assert other.missing["body"] == 0.25  # absent in frames 0-4
     lines = track_listing(other)
     assert lines[1].startswith("* person=1: 15/20 frames (from 5 to 19)") and lines[0].startswith("  person=0")
+    # short tracks share a closing line, the subject is always listed in full
+    assert track_listing(other, min_frames=20) == lines  # person 0 is in 20 frames
+    assert track_listing(other, min_frames=21) == [lines[1], "  and 1 more, each in under 21 frames: person=0"]
     with pytest.raises(PoseError, match="person=4: no such track"):
         select_person(back, "person=4")
     with pytest.raises(PoseError, match="holds no tracks"):

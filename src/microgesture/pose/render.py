@@ -14,15 +14,25 @@ if TYPE_CHECKING:
     from microgesture.pose import PoseResult
 
 
-def track_listing(result: PoseResult) -> list[str]:
-    """Lines listing the tracked people (id, frames present, mean box, frontal face share), the subject marked."""
+def track_listing(result: PoseResult, *, min_frames: int = 5) -> list[str]:
+    """Lines listing the tracked people (id, frames present, mean box, frontal face share), the subject marked.
+
+    Tracks present in fewer than ``min_frames`` frames (a bystander glimpsed, a skeleton on clutter; a crowded clip
+    has dozens) share one closing line with their ids, unless one of them is the subject; all stay in the file.
+    """
     sel = result.selection
-    lines = []
+    lines, brief = [], []
     for rec in sel.get("tracks", []):
+        if rec["frames"] < min_frames and rec["id"] != sel.get("track"):
+            brief.append(rec["id"])
+            continue
         mark = "*" if rec["id"] == sel.get("track") else " "
         box = ", ".join(f"{v:.0f}" for v in rec["mean_box"])
         lines.append(f"{mark} person={rec['id']}: {rec['frames']}/{result.num_frames} frames (from {rec['first']} to "
                      f"{rec['last']}), mean box [{box}], frontal face {rec['frontal']:.0%}")
+    if brief:
+        lines.append(f"  and {len(brief)} more, each in under {min_frames} frames: person="
+                     + ", ".join(map(str, brief)))
     return lines
 
 
