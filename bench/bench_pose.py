@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import platform
 import subprocess
@@ -76,6 +77,8 @@ def main() -> None:
                     help="with --clips: only count the people the MoveNet finder sees, at these input sizes")
     ap.add_argument("--old", action="store_true", help="with --clips: also the single-person HolisticExtractor's "
                     "missing parts (the extractor `microgesture pose` used before several-people tracking)")
+    ap.add_argument("--options", default="{}",
+                    help="with --clips: JSON of MultiPersonExtractor settings, e.g. '{\"finder_min_score\": 0.1}'")
     a = ap.parse_args()
     rerun_in_pose_env(__file__)
     import mediapipe as mp
@@ -84,7 +87,8 @@ def main() -> None:
         finder_counts(Path(a.clips), a.finder_sizes, match=a.match)
         return
     if a.clips:
-        clips(Path(a.clips), a.frames if a.frames != 100 else None, old=a.old, match=a.match)
+        clips(Path(a.clips), a.frames if a.frames != 100 else None, old=a.old, match=a.match,
+              options=json.loads(a.options))
         return
     from microgesture.data.video import iter_frames
     from microgesture.pose.holistic import HolisticExtractor
@@ -116,7 +120,8 @@ def main() -> None:
                           f"then {n / (t3 - t2):.1f} frames/s ({1000 * (t3 - t2) / n:.1f} ms/frame)")
 
 
-def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "*.mp4") -> None:
+def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "*.mp4",
+          options: dict | None = None) -> None:
     """Quality figures of `extract_pose` on every clip of ``folder`` (optionally its first ``frames`` frames).
 
     Face figures: ``face`` = no face point at all (a whole mesh or only the face detector's 5 keypoints), ``face
@@ -136,7 +141,7 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
                 write_video(src, np.stack([f for _, f in zip(range(frames), iter_frames(video), strict=False)]),
                             fps=probe_video(video, count=False)["fps"] or 25)
             t0 = time.perf_counter()
-            res = extract_pose(src, backend="mediapipe")
+            res = extract_pose(src, backend="mediapipe", options=options or {})
             dt = time.perf_counter() - t0
             old_txt = ""
             if old:

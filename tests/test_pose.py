@@ -325,6 +325,30 @@ def test_person_finder_finds_both_astronauts():
         assert body[2, 1] > body[0, 1] and body[5, 1] > body[0, 1]
 
 
+def test_weak_finds_count_as_present_but_are_not_followed(monkeypatch):
+    """A person the finder scores between count_min_score and finder_min_score (partly hidden, blurred) counts in
+    ``unfollowed`` but starts no discovery; below count_min_score it does not count; above, discovery looks."""
+    _need("mediapipe")
+    _need("onnxruntime")
+    from microgesture.pose import multi
+    from microgesture.pose.finder import Person
+
+    score = [0.15]
+    box = np.array([20, 20, 60, 100], np.float32)
+    monkeypatch.setattr(multi.PersonFinder, "find",
+                        lambda self, frame: [Person(box=box, keypoints=np.zeros((17, 3), np.float32), score=score[0])])
+    looked = []
+    frame = np.full((120, 160, 3), 128, np.uint8)
+    with multi.MultiPersonExtractor(detect_every=1000) as ex:  # no scheduled discovery after frame 0
+        monkeypatch.setattr(ex, "_discover", lambda frame, everywhere: looked.append(everywhere) or [])
+        for s in (0.15, 0.05, 0.3):
+            score[0] = s
+            ex.process(frame)
+        assert ex.settings()["finder_min_score"] == 0.2 and ex.settings()["count_min_score"] == 0.1
+    assert ex.unfollowed == [1, 0, 1]
+    assert looked == [True, False]  # frame 0: scheduled; frame 2: the strong find; never for the weak one
+
+
 def test_main_env_reruns_mediapipe_in_the_pose_env(tmp_path):
     """From an environment without mediapipe, extract_pose runs ``python -m microgesture.pose`` in .venv-pose."""
     if importlib.util.find_spec("mediapipe") is not None:
