@@ -86,9 +86,9 @@ class MultiPersonExtractor:
             there, no body rescue).
         count_min_score: a person the finder reports at or above this score counts as present in
             :attr:`unfollowed` (people seen where no skeleton is). Lower than ``finder_min_score``: on the real clips
-            (docs/pose_tracking.md) partly hidden, blurred or cut-off people score 0.1-0.2, while MoveNet's second
-            find on the one-person interviews never exceeds 0.01; following such weak finds fragmented the
-            subject's track, counting them does not touch the tracks.
+            (docs/pose_tracking.md, ``bench/bench_pose.py --finder-sizes 320``) partly hidden, blurred or cut-off
+            people score 0.1-0.2, while MoveNet's second find on the one-person interviews never exceeds 0.01;
+            following such weak finds fragmented the subject's track, counting them does not touch the tracks.
         hog: also look for people around OpenCV HOG person boxes (score above ``hog_threshold``); default: only
             without the finder.
         recent: while fewer people are followed than were seen in the last ``recent`` frames, discovery runs every
