@@ -19,10 +19,8 @@ How it works, frame by frame:
    (:func:`~microgesture.pose.people.is_jump`), or that lands on a person another (older) track follows, has jumped:
    the frame is missing for it and its tracker restarts. A track with no person for ``max_lost`` frames ends.
 
-Models: MediaPipe's ship inside the ``mediapipe`` 0.10.21 wheel (pose_detection.tflite, pose_landmark_full.tflite,
-face_landmark*.tflite, iris_landmark.tflite, face_detection_short_range.tflite (Face Mesh), hand_landmark_full.tflite,
-hand_recrop.tflite, palm_detection); the HOG people detector's coefficients are compiled into OpenCV (opencv-python
-wheel); MoveNet MultiPose ships in this package (pose/models/). Nothing is downloaded.
+Models (nothing is downloaded; docs/pose_tracking.md lists them with licences): MediaPipe's pose, face, iris and hand
+models inside the ``mediapipe`` 0.10.21 wheel, OpenCV's HOG people detector, MoveNet MultiPose in pose/models/.
 """
 
 from __future__ import annotations
@@ -82,13 +80,9 @@ class MultiPersonExtractor:
             where it sees someone not followed, and a person MediaPipe loses keeps MoveNet's body. Off, or without
             ONNX Runtime, discovery searches the whole frame and its tiles with static Pose and HOG (slower, and
             blind to people seen from behind).
-        finder_min_score: a person the finder reports below this detection score is not followed (no discovery
-            there, no body rescue).
-        count_min_score: a person the finder reports at or above this score counts as present in
-            :attr:`unfollowed` (people seen where no skeleton is). Lower than ``finder_min_score``: on the real clips
-            (docs/pose_tracking.md, ``bench/bench_pose.py --finder-sizes 320``) partly hidden, blurred or cut-off
-            people score 0.1-0.2, while MoveNet's second find on the one-person interviews never exceeds 0.01;
-            following such weak finds fragmented the subject's track, counting them does not touch the tracks.
+        finder_min_score, count_min_score: a find scoring at least the first is followed (discovery, body rescue),
+            one scoring at least the second counts in :attr:`unfollowed`: partly hidden people score 0.1-0.2, and
+            following them broke the subject's track (docs/pose_tracking.md, step 6).
         hog: also look for people around OpenCV HOG person boxes (score above ``hog_threshold``); default: only
             without the finder.
         recent: while fewer people are followed than were seen in the last ``recent`` frames, discovery runs every
@@ -100,8 +94,8 @@ class MultiPersonExtractor:
 
     def __init__(self, *, max_people: int = 4, detect_every: int = 5, max_detect_every: int = 30, margin: float = 0.3,
                  max_lost: int = 15, min_side: int = 480, finder: bool = True, finder_min_score: float = 0.2,
-                 count_min_score: float = 0.1, hog: bool | None = None, hog_threshold: float = 0.5,
-                 recent: int = 30, jump_shift: float = 0.75, model_complexity: int = 1, refine_face: bool = True,
+                 count_min_score: float = 0.1, hog: bool | None = None, hog_threshold: float = 0.5, recent: int = 30,
+                 jump_shift: float = 0.75, model_complexity: int = 1, refine_face: bool = True,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
         os.environ.setdefault("GLOG_minloglevel", "2")  # silence the TFLite/absl start-up chatter
         import mediapipe as mp
@@ -117,10 +111,9 @@ class MultiPersonExtractor:
         self.max_lost = int(max_lost)
         self.min_side = int(min_side)
         self.hog_threshold = float(hog_threshold)
-        self.finder_min_score = float(finder_min_score)
-        self.count_min_score = float(count_min_score)
-        self._net = (PersonFinder(min_score=min(self.finder_min_score, self.count_min_score))
-                     if finder and finder_available() else None)
+        self.finder_min_score, self.count_min_score = float(finder_min_score), float(count_min_score)
+        self._net = PersonFinder(min_score=min(self.finder_min_score, self.count_min_score)) \
+            if finder and finder_available() else None
         if finder and self._net is None:
             log.warning("MoveNet person finder unavailable (onnxruntime is not installed in the pose environment; "
                         "make pose-env installs it): people seen from behind may be missed")
