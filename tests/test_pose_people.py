@@ -101,6 +101,8 @@ def test_frozen_stretches_are_long_runs_of_repeats_only():
     rep[35:40] = True  # a stall running to the end
     assert frozen_stretches(rep) == [[25, 30], [35, 39]]
     assert frozen_stretches(rep, min_len=7) == []
+    assert frozen_stretches(rep, fps=12) == [[25, 30]]  # half a second at 12 fps: 6 frames
+    assert frozen_stretches(rep, fps=14) == []  # 7 frames
     assert frozen_stretches([]) == []
 
 

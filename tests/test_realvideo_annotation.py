@@ -43,7 +43,7 @@ def test_frozen_stretches_are_the_unreadable_frames_only():
             repeats.append(repeats_frame(prev, small))
             prev = small
         fps = probe_video(REAL / name, count=False)["fps"] or 25
-        got = frozen_stretches(repeats, min_len=max(5, round(fps / 2)))
+        got = frozen_stretches(repeats, fps=fps)
         want = [[a + 1, b] for a, b in ann.get("unreadable", [])]
         assert got == want, name
         if name.startswith("interview_"):

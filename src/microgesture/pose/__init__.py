@@ -220,7 +220,7 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
         for frame in iter_frames(video):
             ex.process(frame)
             # does this frame repeat the last one (codec noise only, on every 4th pixel)? see frozen_stretches
-            small = frame[::4, ::4]
+            small = frame[::4, ::4].astype(np.int16)
             repeats.append(repeats_frame(prev, small))
             prev = small
             n += 1
@@ -231,7 +231,7 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
     tracks = stitch_tracks(tracks, max_gap=round(fps))  # lost for up to a second, found again where it was lost
     kp, sel, people = _select(tracks, n, select=select, frame_size=(info["width"], info["height"]),
                               hold=settings["detect_every"], unfollowed=unfollowed)
-    sel["frozen"] = frozen_stretches(repeats, min_len=max(5, round(fps / 2)))  # a stall of half a second or more
+    sel["frozen"] = frozen_stretches(repeats, fps=fps)
     finder = "MoveNet MultiPose every frame and " if settings.get("finder") else ""
     sel.update(method=f"people found by {finder}MediaPipe Pose (static) with the tracked painted out, every "
                f"{settings['detect_every']} frames; one Holistic tracker per person on a crop around them",

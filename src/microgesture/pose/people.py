@@ -244,24 +244,28 @@ def repeats_frame(prev: np.ndarray | None, frame: np.ndarray, *, level: int = RE
     """Does ``frame`` repeat ``prev``: no pixel differs by more than ``level`` grey levels (same shape; None: no).
 
     The largest difference, not the mean: in a still interview shot only the speaker's face and hands change, a few
-    hundredths of the picture, so the mean difference stays below one grey level for the whole clip (measured on the
-    six interviews of ../shared/realvideo/, docs/pose_tracking.md), while the largest reaches 10-150 in every frame. A
-    stalled file's repeats differ by codec noise only (at most 14 on the frozen stretch of the arm-wrestling clip).
+    hundredths of the picture, so the mean difference stays below one grey level for the whole clip, while the
+    largest is 10 or more in every frame; a stalled file's repeats differ by codec noise only (at most 14 on the frozen
+    stretch of the arm-wrestling clip). Measured on ../shared/realvideo/ by ``bench/bench_pose.py --clips DIR
+    --frame-changes`` (docs/pose_tracking.md). Pass int16 frames to skip a conversion per call.
     """
     if prev is None or prev.shape != frame.shape:
         return False
-    return int(np.abs(frame.astype(np.int16) - prev.astype(np.int16)).max()) <= level
+    return int(np.abs(np.asarray(frame, np.int16) - np.asarray(prev, np.int16)).max()) <= level
 
 
-def frozen_stretches(repeats: np.ndarray | list[bool], *, min_len: int = 5) -> list[list[int]]:
+def frozen_stretches(repeats: np.ndarray | list[bool], *, min_len: int = 5,
+                     fps: float | None = None) -> list[list[int]]:
     """[[first, last], ...]: runs of at least ``min_len`` frames that each repeat the frame before (``repeats[t]``:
-    :func:`repeats_frame` of frame t - 1 and frame t).
+    :func:`repeats_frame` of frame t - 1 and frame t); with ``fps``, also at least half a second long.
 
     A file that stalls or breaks shows one picture for a while (a corrupt stretch decodes to frozen smeared blocks);
     nobody can be seen anew there, which a pose report should say rather than count as people missing. Single
-    repeats are frame-rate conversion (a duplicate every few frames) and are not reported; a caller passes half a
-    second of frames as ``min_len``, since a person holding still for a few frames repeats the picture too.
+    repeats are frame-rate conversion (a duplicate every few frames) and are not reported, nor is less than half a
+    second: a person holding still for a few frames repeats the picture too.
     """
+    if fps:
+        min_len = max(min_len, round(fps / 2))
     rep = np.asarray(repeats, bool)
     out, t = [], 0
     while t < len(rep):
