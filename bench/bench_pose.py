@@ -20,6 +20,11 @@ the tracks and the selected one, association checks, jumps of the selected track
     .venv-pose/bin/python bench/bench_pose.py --clips DIR --finder-sizes 320 480 640
 
 counts only the people the MoveNet finder sees per frame at each input size (why the finder runs at 320 px).
+
+    .venv/bin/python bench/bench_pose.py --clips DIR --frame-changes
+
+measures, per clip, how much each frame differs from the one before (every 4th pixel): the evidence for the
+frozen-video rule (`repeats_frame`, `frozen_stretches`; docs/pose_tracking.md, step 7). Needs no MediaPipe.
 """
 
 from __future__ import annotations
@@ -79,7 +84,12 @@ def main() -> None:
                     "missing parts (the extractor `microgesture pose` used before several-people tracking)")
     ap.add_argument("--options", default="{}",
                     help="with --clips: JSON of MultiPersonExtractor settings, e.g. '{\"finder_min_score\": 0.1}'")
+    ap.add_argument("--frame-changes", action="store_true",
+                    help="with --clips: only the frame-to-frame changes behind the frozen-video rule (any environment)")
     a = ap.parse_args()
+    if a.clips and a.frame_changes:
+        frame_changes(Path(a.clips), match=a.match)
+        return
     rerun_in_pose_env(__file__)
     import mediapipe as mp
 
@@ -236,6 +246,39 @@ def finder_counts(folder: Path, sizes: list[int], *, match: str) -> None:
                   f"{ {k: counts[k] for k in sorted(counts) if counts[k]} }; two or more in "
                   f"{sum(v for k, v in counts.items() if k >= 2) / n:.0%}; frames whose second find scores {at}; "
                   f"highest second score {second.max():.2f}", flush=True)
+
+
+def frame_changes(folder: Path, *, match: str) -> None:
+    """Per clip: frames whose mean change from the frame before is under one grey level (the first frozen rule) and
+    the stretches that rule reported; the largest change per frame (minimum, median); the longest run of frames whose
+    largest change is REPEAT_LEVEL or less; the stretches the rule now reports and the largest change inside them."""
+    import numpy as np
+
+    from microgesture.data.video import iter_frames, probe_video
+    from microgesture.pose.people import REPEAT_LEVEL, frozen_stretches
+
+    for video in sorted(folder.glob(match)):
+        prev, mean, peak = None, [], []
+        for frame in iter_frames(video):
+            small = frame[::4, ::4].astype(np.int16)
+            if prev is not None and prev.shape == small.shape:
+                d = np.abs(small - prev)
+                mean.append(float(d.mean()))
+                peak.append(int(d.max()))
+            prev = small
+        mean, peak = np.array(mean), np.array(peak)
+        fps = probe_video(video, count=False)["fps"] or 25
+        quiet = np.concatenate([[False], peak <= REPEAT_LEVEL])  # repeats[t]: frame t against frame t - 1
+        run = best = 0
+        for q in quiet:
+            run = run + 1 if q else 0
+            best = max(best, run)
+        now = frozen_stretches(quiet, fps=fps)
+        inside = max((int(peak[a - 1:b].max()) for a, b in now), default=None)
+        print(f"{video.name}: {len(peak) + 1} frames; mean change < 1 grey level in {int((mean < 1).sum())}, first "
+              f"rule's stretches {frozen_stretches(np.concatenate([[False], mean < 1]))}; largest change per frame: "
+              f"min {peak.min()}, median {np.median(peak):.0f}; longest run at <= {REPEAT_LEVEL}: {best} frames; "
+              f"stretches now {now}, largest change inside them {inside}", flush=True)
 
 
 if __name__ == "__main__":
