@@ -62,6 +62,29 @@ def test_pseudo_label_study_is_marked_transductive(tiny_dataset, tmp_path):
     assert "Transductive" in (tmp_path / "study/report/report.md").read_text()
 
 
+def test_retraining_can_continue_from_the_first_run(tiny_dataset, tmp_path):
+    """``retrain`` as a mapping: its settings apply to the retraining only, and ``run:a`` there is a's first run."""
+    import yaml
+
+    from microgesture.experiment import retrain_specs
+
+    retrain = {"a": {"init_from": "run:a", "train": {"epochs": 1, "batch_size": 4}}}
+    out = tmp_path / "study"
+    s = run_experiment(_exp(tiny_dataset, pseudo_label={"enabled": True, "threshold": 0.0, "retrain": retrain}),
+                       out=out)
+    assert set(s["retrain"]) == {"a"} and "a+pl" in s["metrics_final"]["models"]
+    first = yaml.safe_load((out / "branches/a/config.yaml").read_text())
+    again = yaml.safe_load((out / "retrain/a/config.yaml").read_text())
+    assert (first["init_from"], first["train"]["epochs"]) == ("", 2)
+    assert again["init_from"] == str(out / "branches/a") and again["train"]["epochs"] == 1
+    assert again["dataset"] == str(out / "pseudo/dataset") and again["model"] == first["model"]
+    # a name that is no branch, or a mapping that would change the branch itself, fails before anything runs
+    for bad, match in (({"c": {}}, "no branch named c"), ({"a": {"branch": "joint-stgcn"}}, "not 'branch'"),
+                       ({"a": 3}, "expected a mapping")):
+        with pytest.raises(ValueError, match=match):
+            retrain_specs(_exp(tiny_dataset, pseudo_label={"enabled": True, "retrain": bad}))
+
+
 def test_shipped_configs_load_and_reject_unknown_keys(tmp_path):
     exp = load_experiment("demo")
     assert exp.branches and exp.dataset["synth"]["preset"] == "small"
@@ -77,6 +100,7 @@ def test_shipped_configs_load_and_reject_unknown_keys(tmp_path):
 def test_every_shipped_config_resolves(name, tiny_dataset):
     """Every branch of every shipped study resolves to a valid run config (unknown keys would raise)."""
     from microgesture.experiment import branch_cfg as _branch_cfg
+    from microgesture.experiment import retrain_specs
 
     exp = load_experiment(name)
     earlier: dict = {}
@@ -84,18 +108,25 @@ def test_every_shipped_config_resolves(name, tiny_dataset):
         cfg = _branch_cfg(exp, bname, spec, tiny_dataset, earlier)
         assert cfg.branch == spec["branch"]
         earlier[bname] = tiny_dataset.parent / bname
+    if (exp.pseudo_label or {}).get("enabled"):
+        for bname, spec in retrain_specs(exp).items():
+            assert _branch_cfg(exp, bname, spec, tiny_dataset, earlier).branch == exp.branches[bname]["branch"]
 
 
 def test_demo_config_runs_end_to_end_on_tiny(tmp_path):
     """The shipped demo study (joint, joint-heatmap and RGB branches, three fusions, pseudo-labelling, retraining,
     final fusion, report) on the tiny synthetic preset, one short epoch per branch."""
+    import yaml
+
     over = {"dataset": {"synth": {"preset": "tiny", "seed": 0, "video": True}},
             "branch_overrides": {"train": {"epochs": 1, "limit_train_batches": 2, "num_workers": 0}},
             "pseudo_label": {"threshold": 0.0}}  # one epoch is not confident: select every clip, so retraining runs
     s = run_experiment(load_experiment("demo", over), out=tmp_path / "demo")
     assert set(s["metrics"]["models"]) == {"joint", "heatmap", "rgb"}
     assert {"temperature", "mean", "stacking"} <= set(s["metrics"]["fusions"])
-    assert s["transductive"] and "joint+pl" in s["metrics_final"]["models"]
+    assert s["transductive"] and "rgb+pl" in s["metrics_final"]["models"]
+    assert yaml.safe_load((tmp_path / "demo/retrain/rgb/config.yaml").read_text())["init_from"] == str(
+        tmp_path / "demo/branches/rgb")  # rgb continues from its first run on the pseudo-labelled set
     for f in ("report/report.html", "report/submission.csv", "report/figures/confusion.png"):
         assert (tmp_path / "demo" / f).stat().st_size > 0, f
     # the video branches skip the train split's predictions (train.predict_train: false), the joint branch keeps them

@@ -12,7 +12,7 @@ Experiment YAML::
     branch_defaults: {train: {num_workers: 2}}   # under every branch's own settings
     branch_overrides: {}                         # over them (e.g. {train: {epochs: 1}} for a smoke test)
     fusion: {methods: [temperature, mean, stacking], objective: top1}
-    pseudo_label: {enabled: false, threshold: 0.65, retrain: [joint]}
+    pseudo_label: {enabled: false, threshold: 0.65, retrain: [joint]}   # or {rgb: {init_from: "run:rgb"}}
     size: cpu                                    # optional: cpu or recipe (microgesture run --size; sized_spec)
 
 Branch specs take three keys of their own besides ``branch`` and ``seed``: ``dataset: DIR`` trains that branch on
@@ -34,7 +34,7 @@ from microgesture.config import merge
 from microgesture.sizes import SizeError, cpu_sizes, size_layer
 
 __all__ = ["ExperimentConfig", "load_experiment", "merged_spec", "sized_spec", "branch_cfg", "is_fused",
-           "retrain_names", "preflight", "CONFIG_DIR", "STUDY_SIZES"]
+           "retrain_names", "retrain_specs", "preflight", "CONFIG_DIR", "STUDY_SIZES"]
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 STUDY_SIZES = ("", "cpu", "recipe")
@@ -187,13 +187,30 @@ def branch_cfg(exp: ExperimentConfig, name: str, spec: dict, dataset: Path, runs
 def retrain_names(exp: ExperimentConfig) -> list[str]:
     """The branches retrained on pseudo-labels: as listed, or every branch of the study's own dataset (a pre-training
     run on another dataset stays as it is)."""
-    retrain = list((exp.pseudo_label or {}).get("retrain") or
-                   [k for k, v in exp.branches.items() if "dataset" not in v])
+    return list(retrain_specs(exp))
+
+
+def retrain_specs(exp: ExperimentConfig) -> dict[str, dict]:
+    """Name -> the spec each branch is retrained with on the pseudo-labelled dataset.
+
+    ``pseudo_label.retrain`` is a list of branch names (retrained from scratch with their own settings, as AIM does)
+    or a mapping of names to overrides merged over the branch's spec for the retraining only, e.g. ``{rgb: {init_from:
+    "run:rgb", train: {epochs: 3}}}``: there ``run:rgb`` is the branch's first run, so it continues from its own
+    weights (cheaper than from scratch; docs/benchmarks.md measures both)."""
+    retrain = (exp.pseudo_label or {}).get("retrain") or [k for k, v in exp.branches.items() if "dataset" not in v]
+    if isinstance(retrain, str):
+        retrain = [retrain]
+    if not isinstance(retrain, dict):
+        retrain = {k: {} for k in retrain}
     missing = [k for k in retrain if k not in exp.branches]
     if missing:
-        raise ValueError(f"pseudo_label.retrain: no branch named {', '.join(missing)} "
+        raise ValueError(f"pseudo_label.retrain: no branch named {', '.join(map(str, missing))} "
                          f"(branches: {', '.join(exp.branches)})")
-    return retrain
+    bad = [k for k, v in retrain.items() if not isinstance(v or {}, dict) or "branch" in (v or {})]
+    if bad:
+        raise ValueError(f"pseudo_label.retrain.{bad[0]}: expected a mapping of settings to change for the retraining "
+                         f"(input, model, optim, train, init_from, ...; not 'branch'), got {retrain[bad[0]]!r}")
+    return {k: merge(dict(exp.branches[k]), v or {}) for k, v in retrain.items()}
 
 
 def _check_dataset_dir(root: Path, what: str) -> None:
@@ -220,4 +237,6 @@ def preflight(exp: ExperimentConfig, out: Path) -> None:
         branch_cfg(exp, name, spec, dataset, runs)
         runs[name] = out / "branches" / name
     if (exp.pseudo_label or {}).get("enabled"):
-        retrain_names(exp)
+        # the retraining's own settings resolve too (run:NAME: the first stage's runs), on the pseudo-labelled data
+        for name, spec in retrain_specs(exp).items():
+            branch_cfg(exp, name, spec, out / "pseudo" / "dataset", runs)

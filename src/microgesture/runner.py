@@ -30,6 +30,7 @@ from microgesture.experiment import (
     load_experiment,
     preflight,
     retrain_names,
+    retrain_specs,
 )
 from microgesture.progress import begin_stages
 from microgesture.stage_cache import stage_data
@@ -83,8 +84,7 @@ def _run_stages(exp: ExperimentConfig, out: Path, *, logger: str) -> dict:
         log.warning("pseudo-label: no test clip has a fused probability above %s: nothing to retrain on; the "
                     "results are the inductive ones (no +pl rows)", p.get("threshold", 0.65))
     elif p.get("enabled"):
-        retrain = retrain_names(exp)
-        sub = ExperimentConfig(**{**exp.__dict__, "branches": {k: exp.branches[k] for k in retrain}})
+        sub = ExperimentConfig(**{**exp.__dict__, "branches": retrain_specs(exp)})
         runs2 = stage_train(sub, out, d2, tag="retrain", upstream=runs, logger=logger)
         final_runs = {**{k: v for k, v in runs.items() if k not in runs2}, **{f"{k}+pl": v for k, v in runs2.items()}}
         fdir2, fm2 = stage_fuse(exp, out, {k: v for k, v in final_runs.items() if is_fused(exp, k)},

@@ -94,7 +94,9 @@ def stage_pseudo(exp: ExperimentConfig, out: Path, dataset: Path, fusion_dir: Pa
     primary = json.loads((fusion_dir / "fusion.json").read_text())["primary"]
     fused_test = fusion_dir / f"fused_{primary}_test.npz"
     stage = out / "pseudo"
-    key = digest({"pseudo": p, "preds": file_digest(fused_test), "data": dataset_fingerprint(dataset)})
+    # which branches retrain, and how, does not change the labels: editing it keeps this stage cached
+    key = digest({"pseudo": {k: v for k, v in p.items() if k != "retrain"}, "preds": file_digest(fused_test),
+                  "data": dataset_fingerprint(dataset)})
     root = stage / "dataset"
     if is_done(stage, key) and root.is_dir():
         log.info("%s: cached", stage_name("pseudo"))
