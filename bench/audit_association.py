@@ -49,9 +49,10 @@ def main() -> None:
             ex.process(f)
         tracks = ex.all_tracks(len(frames))
         hold = ex.settings()["detect_every"]
-    tracks = stitch_tracks(tracks, max_gap=round(probe_video(a.video, count=False)["fps"] or 25))
+    fps = probe_video(a.video, count=False)["fps"] or 25
+    tracks = stitch_tracks(tracks, max_gap=round(fps))
     h, w = frames[0].shape[:2]
-    _, sel, _ = _select(tracks, len(frames), select=a.select, frame_size=(w, h), hold=hold)
+    _, sel, _ = _select(tracks, len(frames), select=a.select, frame_size=(w, h), hold=hold, fps=fps)
     tid = sel["track"]
     kp = tracks[tid]
     rows, reported, passed = [], 0, []

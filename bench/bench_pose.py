@@ -141,7 +141,7 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
 
     from microgesture.data.video import iter_frames, probe_video, write_video
     from microgesture.pose import extract_pose
-    from microgesture.pose.people import is_jump
+    from microgesture.pose.people import is_jump, people_per_frame
 
     for video in sorted(folder.glob(match)):
         with tempfile.TemporaryDirectory() as tmp:
@@ -179,7 +179,8 @@ def clips(folder: Path, frames: int | None, *, old: bool = False, match: str = "
             right = (count >= 2) == several
             agree = (f"agrees with the hand annotation (several or not) in {right[readable].mean():.1%} of "
                      f"{int(readable.sum())} readable frames ({right[readable].sum() / len(count):.1%} of all); ")
-        tracked = count - np.asarray(sel.get("unfollowed_per_frame", np.zeros_like(count)))
+        # the tracks alone: no finder's people, no filled drops of a group (people_per_frame with the tracks' hold)
+        tracked = people_per_frame(res.people, len(count), hold=int(sel["settings"]["detect_every"]))
         kp = res.keypoints
         present = np.flatnonzero((kp[:, :25, 2] > 0).any(1))
         jumps = sum(is_jump(kp[a], kp[b], max_shift=1.5, frames=b - a)

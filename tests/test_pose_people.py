@@ -223,13 +223,27 @@ def test_main_prefers_frontal_when_both_stay():
     assert select_track(summarize_tracks(tracks, (320, 240)), "main", 20) == 0
 
 
+def test_a_group_counted_before_and_after_a_short_drop_was_there_during_it():
+    from microgesture.pose.people import hold_several
+
+    count = [2, 2, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 2, 1, 1, 0, 0]
+    held = hold_several(count, max_gap=3)
+    # 2-4: three frames between a 2 and a 3 -> at least 2; 7-11: five frames, longer than max_gap -> unchanged
+    assert held.tolist() == [2, 2, 2, 2, 2, 3, 3, 1, 1, 1, 1, 1, 2, 1, 1, 0, 0]
+    assert hold_several(count, max_gap=5)[7:12].tolist() == [2] * 5
+    one = [1, 1, 0, 0, 1, 1, 0, 1]  # one person, lost now and then: never raised to a group
+    assert hold_several(one, max_gap=10).tolist() == one
+    assert hold_several([], max_gap=3).tolist() == []
+
+
 def test_select_person_from_a_saved_file(tmp_path):
     from microgesture.pose import _select
 
     tracks = _two_people()
     tracks[1][8, FACE0:FACE0 + 70] = _person(80, 120)[FACE0:FACE0 + 70]  # person 0's face attached to person 1
     unfollowed = [1] * 5 + [0] * 15  # someone without a skeleton beside person 0 before person 1 arrives
-    kp, sel, people = _select(tracks, 20, select="main", frame_size=(320, 240), hold=0, unfollowed=unfollowed)
+    kp, sel, people = _select(tracks, 20, select="main", frame_size=(320, 240), hold=0, unfollowed=unfollowed,
+                              fps=25.0)
     assert sel["track"] == 0 and sel["multi_person_frames"] == 20 and len(sel["tracks"]) == 2
     assert sel["multi_person_frames_tracked"] == 15 and sel["unfollowed_per_frame"] == unfollowed
     assert (people[1][8, FACE0:FACE0 + 70] == 0).all()  # association checks applied to every track

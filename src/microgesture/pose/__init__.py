@@ -230,7 +230,7 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
         settings, restarts, unfollowed = ex.settings(), ex.restarts, ex.unfollowed[:n]
     tracks = stitch_tracks(tracks, max_gap=round(fps))  # lost for up to a second, found again where it was lost
     kp, sel, people = _select(tracks, n, select=select, frame_size=(info["width"], info["height"]),
-                              hold=settings["detect_every"], unfollowed=unfollowed)
+                              hold=settings["detect_every"], unfollowed=unfollowed, fps=fps)
     sel["frozen"] = frozen_stretches(repeats, fps=fps)
     finder = "MoveNet MultiPose every frame and " if settings.get("finder") else ""
     sel.update(method=f"people found by {finder}MediaPipe Pose (static) with the tracked painted out, every "
@@ -240,24 +240,26 @@ def _from_mediapipe(video: Path, *, select: str, progress: Callable[[int, int], 
 
 
 def _select(tracks: dict[int, np.ndarray], num_frames: int, *, select: str, frame_size: tuple[int, int],
-            hold: int, unfollowed: list[int] | None = None) -> tuple[np.ndarray, dict, dict[int, np.ndarray]]:
+            hold: int, fps: float, unfollowed: list[int] | None = None) -> tuple[np.ndarray, dict, dict]:
     """Association checks on every track, the track listing, the subject's skeleton and the selection record.
 
-    ``unfollowed``: per frame, the people the finder saw that no track covers (counted as present)."""
-    from microgesture.pose.people import check_association, people_per_frame, select_track, summarize_tracks
+    ``unfollowed``: per frame, the people the finder saw that no track covers (counted as present). A group's drops
+    of up to half a second are filled (:func:`~microgesture.pose.people.hold_several`)."""
+    from microgesture.pose import people as pp
 
     checked, assoc = {}, {}
     for tid, v in tracks.items():
-        checked[tid], assoc[tid] = check_association(v)
-    summary = summarize_tracks(tracks, frame_size)
+        checked[tid], assoc[tid] = pp.check_association(v)
+    summary = pp.summarize_tracks(tracks, frame_size)
     for rec in summary:
         rec["association"] = assoc[rec["id"]]
     try:
-        chosen = select_track(summary, select, num_frames)
+        chosen = pp.select_track(summary, select, num_frames)
     except ValueError as e:
         raise PoseError(str(e)) from None
-    count = people_per_frame(tracks, num_frames, hold=hold, unfollowed=unfollowed)
-    tracked = people_per_frame(tracks, num_frames, hold=hold)
+    count = pp.people_per_frame(tracks, num_frames, hold=hold, unfollowed=unfollowed)
+    count = pp.hold_several(count, max_gap=round(fps / 2))
+    tracked = pp.people_per_frame(tracks, num_frames, hold=hold)
     kp = checked[chosen] if chosen is not None else np.zeros((num_frames, 137, 3), np.float32)
     sel = {"rule": select, "track": chosen, "tracks": summary, "multi_person_frames": int((count >= 2).sum()),
            "people_per_frame": [int(c) for c in count], "association": assoc.get(chosen, {}),
@@ -275,7 +277,7 @@ def select_person(result: PoseResult, select: str) -> PoseResult:
                         "older file)")
     hold = int(result.selection.get("settings", {}).get("detect_every", 0))
     kp, sel, people = _select(result.people, result.num_frames, select=select, frame_size=result.frame_size,
-                              hold=hold, unfollowed=result.selection.get("unfollowed_per_frame"))
+                              hold=hold, unfollowed=result.selection.get("unfollowed_per_frame"), fps=result.fps)
     sel = {**result.selection, **sel}
     return PoseResult(keypoints=kp, fps=result.fps, frame_size=result.frame_size, backend=result.backend,
                       source=result.source, selection=sel, missing=missing_report(kp), gaps={"max_gap": 0},

@@ -11,7 +11,7 @@ those results mean:
   (:func:`part_checks`: the tests frame by frame).
 - :func:`summarize_tracks`, :func:`select_track`: a listing of the tracks and the subject rule that picks one track
   (``main``, ``largest``, ``central`` or ``person=ID``).
-- :func:`people_per_frame`: how many people are visible in each frame.
+- :func:`people_per_frame`: how many people are visible in each frame; :func:`hold_several` fills its short drops.
 - :func:`frozen_stretches`: where the video itself stalls (the same picture over and over).
 
 Keypoints are OpenPose-137 (x, y pixels, confidence; (0, 0, 0) = missing), one (T, 137, 3) array per track.
@@ -26,7 +26,7 @@ import numpy as np
 from microgesture.layouts import FACE0, LHAND0, RHAND0
 
 __all__ = ["SELECT_RULES", "person_box", "iou", "body_scale", "is_jump", "stitch_tracks", "check_association",
-           "association_report", "summarize_tracks", "select_track", "parse_select", "people_per_frame",
+           "association_report", "summarize_tracks", "select_track", "parse_select", "people_per_frame", "hold_several",
            "frozen_stretches", "repeats_frame", "part_checks", "NOSE_TOL", "WRIST_TOL", "FACE_BOX_PAD",
            "REPEAT_LEVEL"]
 
@@ -237,6 +237,23 @@ def people_per_frame(tracks: dict[int, np.ndarray], num_frames: int, *, hold: in
     if unfollowed is not None:
         extra = np.asarray(unfollowed, np.int64)[:num_frames]
         n[:len(extra)] += extra
+    return n
+
+
+def hold_several(count: np.ndarray | list[int], *, max_gap: int) -> np.ndarray:
+    """(T,) people per frame with short drops of a group filled: a stretch of at most ``max_gap`` frames between two
+    frames that each count at least two people counts at least the fewer of those two.
+
+    People do not leave a shot and come back within half a second (the caller's ``max_gap``); a drop that short is
+    the detector missing someone blurred, turned away or behind the other person. A track's own hold
+    (:func:`people_per_frame`) cannot bridge it when the person's track breaks off there and a new one starts.
+    Counts of 0 or 1 on both sides are never raised, so a video of one person stays one person.
+    """
+    n = np.array(count, np.int64, copy=True)
+    idx = np.flatnonzero(n >= 2)
+    for a, b in zip(idx[:-1], idx[1:], strict=True):
+        if 1 < b - a <= max_gap + 1:
+            n[a + 1:b] = np.maximum(n[a + 1:b], min(n[a], n[b]))
     return n
 
 
