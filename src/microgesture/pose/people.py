@@ -229,10 +229,8 @@ def people_per_frame(tracks: dict[int, np.ndarray], num_frames: int, *, hold: in
     n = np.zeros(num_frames, np.int64)
     for v in tracks.values():
         seen = (v[:num_frames, :25, 2] > 0).any(1)
-        idx = np.flatnonzero(seen)
-        for a, b in zip(idx[:-1], idx[1:], strict=True):
-            if 1 < b - a <= hold + 1:
-                seen[a + 1:b] = True
+        for a, b in _short_gaps(seen, hold):
+            seen[a + 1:b] = True
         n[:len(seen)] += seen
     if unfollowed is not None:
         extra = np.asarray(unfollowed, np.int64)[:num_frames]
@@ -250,11 +248,15 @@ def hold_several(count: np.ndarray | list[int], *, max_gap: int) -> np.ndarray:
     Counts of 0 or 1 on both sides are never raised, so a video of one person stays one person.
     """
     n = np.array(count, np.int64, copy=True)
-    idx = np.flatnonzero(n >= 2)
-    for a, b in zip(idx[:-1], idx[1:], strict=True):
-        if 1 < b - a <= max_gap + 1:
-            n[a + 1:b] = np.maximum(n[a + 1:b], min(n[a], n[b]))
+    for a, b in _short_gaps(n >= 2, max_gap):
+        n[a + 1:b] = np.maximum(n[a + 1:b], min(n[a], n[b]))
     return n
+
+
+def _short_gaps(flags: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
+    """(a, b) for every run of 1 to ``max_gap`` False frames, a and b the True frames around it."""
+    idx = np.flatnonzero(flags)
+    return [(a, b) for a, b in zip(idx[:-1], idx[1:], strict=True) if 1 < b - a <= max_gap + 1]
 
 
 def repeats_frame(prev: np.ndarray | None, frame: np.ndarray, *, level: int = REPEAT_LEVEL) -> bool:
