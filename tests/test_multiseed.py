@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from microgesture.multiseed import cue_table, gains, gains_table, per_seed_table, replace_block, seed_table
+from microgesture.multiseed import (
+    cue_table,
+    gains,
+    gains_table,
+    headroom,
+    headroom_table,
+    per_seed_table,
+    replace_block,
+    seed_table,
+)
+from microgesture.predictions import Predictions, save_predictions
 
 
 def _split(top1: float, f1: float, per_class: dict[str, float] | None = None) -> dict:
@@ -65,3 +76,30 @@ def test_replace_block_replaces_exactly_one_marked_block():
         replace_block("no markers here", "study_seeds", "x")
     with pytest.raises(ValueError):
         replace_block(doc + doc, "study_seeds", "x")
+
+
+def _preds(path, ids, right, labels):
+    """Predictions on clips ``ids`` (3 classes) that get exactly the clips where ``right`` is True right."""
+    labels = np.asarray(labels)
+    pred = np.where(right, labels, (labels + 1) % 3)
+    save_predictions(path / "preds_test.npz", Predictions(ids, np.eye(3)[pred], labels, ("a", "b", "c")))
+    return str(path)
+
+
+def test_headroom_counts_clips_some_branch_gets_right_against_the_best(tmp_path):
+    ids = [f"c{i}" for i in range(10)]
+    y = [0, 1, 2, 0, 1, 2, 0, 1, 2, -1]  # the unlabelled last clip is not scored
+    runs = {}
+    for name, right in (("joint", [1, 1, 1, 1, 1, 1, 0, 0, 0, 1]),  # 6 of 9
+                        ("rgb", [1, 1, 0, 0, 0, 0, 1, 0, 0, 0]),  # 3 of 9; adds clip 6
+                        ("heatmap", [0, 0, 1, 0, 0, 0, 1, 1, 0, 0])):  # 3 of 9; adds clips 6 and 7
+        d = tmp_path / name
+        d.mkdir()
+        order = list(range(10)) if name == "joint" else list(range(9, -1, -1))  # files in any clip order
+        runs[name] = _preds(d, [ids[i] for i in order], np.asarray(right, bool)[order], np.asarray(y)[order])
+    h = headroom({0: {"runs": runs}})
+    assert h["best"] == ["joint"]
+    assert h["all"] == pytest.approx([100 * 2 / 9])  # clips 6 and 7; clip 8 nobody gets
+    assert h["pairs"]["rgb"][0] == pytest.approx(100 / 9) and h["pairs"]["heatmap"][0] == pytest.approx(200 / 9)
+    text = headroom_table(h)
+    assert "(`joint`): all branches +22.2" in text and "the best branch or `rgb`: +11.1" in text

@@ -3,20 +3,22 @@
 ``bench/study_seeds.py`` runs the same study (``microgesture run``) once per seed on one shared dataset; this module
 turns the per-seed summaries into markdown: mean +- std per model and fusion, the per-seed test top-1, the mean test
 F1 of each branch on the classes whose cue belongs to one modality, and the gains the papers claim (fusion over the
-best branch, retraining on pseudo-labels) per seed. It only reads summaries, so a table can be rebuilt at any time.
+best branch, retraining on pseudo-labels) per seed. It reads summaries, and for :func:`headroom` the branches' test
+predictions the summaries point to, so a table can be rebuilt at any time.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from microgesture.runner import summary_rows
 
-__all__ = ["CUE_GROUPS", "group_f1", "seed_table", "per_seed_table", "cue_table", "gains", "gains_table",
-           "replace_block"]
+__all__ = ["CUE_GROUPS", "group_f1", "seed_table", "per_seed_table", "cue_table", "gains", "gains_table", "headroom",
+           "headroom_table", "replace_block"]
 
 COLUMNS = ("val top-1", "val macro-F1", "test top-1", "test macro-F1")
 
@@ -140,6 +142,43 @@ def gains(summaries: Mapping[int, dict], *, fusion: str = "temperature") -> dict
                                                      - first[s]["fusions"][fusion]["test"]["top1"])
                                               for i, s in enumerate(seeds)]
     return out
+
+
+def headroom(summaries: Mapping[int, dict]) -> dict:
+    """Per seed (test split, %): the share of clips that at least one branch gets right (top-1), against the best
+    branch alone; for all branches and for the best branch with each other one.
+
+    It measures how complementary the branches' errors are: a fusion that followed the right branch on every clip
+    would reach it, so fusion's gain over the best branch is bounded by it (up to the rare clip that no branch ranks
+    first and the fused scores do). Reads each seed's first-stage ``preds_test.npz`` (``summary["runs"]``)."""
+    from microgesture.predictions import align, load_predictions
+
+    out: dict = {"seeds": list(summaries), "best": [], "all": [], "pairs": {}}
+    for seed, summary in summaries.items():
+        names = list(summary["runs"])
+        preds = align([load_predictions(Path(summary["runs"][n]) / "preds_test.npz") for n in names])
+        y = preds[0].labels
+        keep = y >= 0  # unlabelled clips (label -1) cannot be scored
+        right = {n: (p.logits.argmax(1) == y)[keep] for n, p in zip(names, preds, strict=True)}
+        best = max(names, key=lambda n: right[n].mean())
+        out["best"].append(best)
+        out["all"].append(100 * (np.logical_or.reduce(list(right.values())).mean() - right[best].mean()))
+        for n in names:
+            if n != best:
+                gain = 100 * ((right[best] | right[n]).mean() - right[best].mean())
+                out["pairs"].setdefault(n, {})[seed] = gain
+    return out
+
+
+def headroom_table(h: dict) -> str:
+    """Markdown list of :func:`headroom`."""
+    best = ", ".join(f"`{b}`" for b in h["best"])
+    lines = [f"- clips at least one branch gets right, minus the best branch of each seed ({best}): all branches "
+             f"{_pm(h['all'])}"]
+    for n, by_seed in h["pairs"].items():
+        if len(by_seed) == len(h["seeds"]):  # a branch that was the best on some seed has no pair there
+            lines.append(f"- the best branch or `{n}`: {_pm(list(by_seed.values()))}")
+    return "\n".join(lines)
 
 
 def _pm(xs: Sequence[float]) -> str:
