@@ -34,6 +34,8 @@ def test_fit_writes_run_and_predictions(tiny_dataset, tmp_path):
         assert p.logits.shape == (m[split]["n"], 3) and p.meta["branch"] == "joint-dstcnn"
         np.testing.assert_allclose(p.probs().sum(1), 1.0, rtol=1e-5)
     assert json.loads((run / "metrics.json").read_text())["test"]["n"] == m["test"]["n"]
+    env = json.loads((run / "env.json").read_text())  # what a rerun elsewhere needs to compare metrics digit for digit
+    assert env["cpu"] and env["cpu_capability"] == torch.backends.cpu.get_cpu_capability() and env["threads"] >= 1
     # the slim checkpoint carries everything inference needs and loads with weights_only=True
     ck = torch.load(run / "model.ckpt", weights_only=True)
     assert ck["microgesture"]["classes"] == ["class0", "class1", "class2"]

@@ -41,7 +41,19 @@ def _env() -> dict:
         "cuda": torch.cuda.is_available(),
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else platform.processor() or "cpu",
         "threads": torch.get_num_threads(),
+        # the same seed gives the same metrics on one machine, not necessarily on another CPU: the conv kernels
+        # (oneDNN's, chosen per CPU) round differently, and training amplifies that (docs/benchmarks.md)
+        "cpu": _cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), platform.machine())
+    except OSError:  # not Linux
+        return platform.processor() or platform.machine()
 
 
 def _check(ds: Dataset) -> None:
