@@ -7,7 +7,7 @@ import pytest
 from microgesture.data.format import Clip, Dataset, DatasetHeader, DatasetWriter
 from microgesture.data.video import write_video
 from microgesture.inputs.geometry import Box
-from microgesture.inputs.parts import FACE_SIDE, HAND_SIDE, part_tracks, tile
+from microgesture.inputs.parts import FACE_SIDE, HAND_SIDE, MOUTH_SIDE, part_tracks, tile
 from microgesture.inputs.rgb import RGBInputConfig, RGBPipeline
 from microgesture.layouts import FACE0, LHAND0, RHAND0
 
@@ -108,3 +108,39 @@ def test_each_panel_shows_its_own_part_on_a_real_video(tmp_path, flip):
 def test_parts_needs_an_even_size():
     with pytest.raises(ValueError, match="even"):
         RGBInputConfig(size=31, crop="parts")
+
+
+def test_a_mouth_panel_follows_the_lips_closer_than_the_face_panel():
+    s = _skeleton(3)
+    s[:, FACE0 + 48:FACE0 + 68, :2] = (30.0, 16.0)  # the lips, off the face's centre
+    s[1, FACE0 + 48:FACE0 + 68, 0] += 3.0  # move right in frame 1
+    tracks = part_tracks(s, Box(10, 2, 54, 46), parts=("mouth", "face", "left_hand", "right_hand"))
+    mouth, face = tracks[0], tracks[1]
+    assert mouth[0].width == pytest.approx(MOUTH_SIDE * 20) and mouth[0].width < face[0].width
+    assert [(b.x0 + b.x1) / 2 for b in mouth] == pytest.approx([30.0, 33.0, 30.0])
+    s[:, FACE0 + 48:FACE0 + 68] = 0  # lips never seen: the nose
+    assert (part_tracks(s, Box(10, 2, 54, 46), parts=("mouth", "face", "left_hand", "right_hand"))[0][0].x0
+            + MOUTH_SIDE * 10) == pytest.approx(FACE_AT[0])
+
+
+def test_flip_swaps_the_hand_panels_wherever_they_are():
+    panels = np.stack([np.full((1, 2, 2, 3), k, np.uint8) for k in range(4)])
+    parts = ("left_hand", "mouth", "right_hand", "face")
+    f = tile(panels, flip=True, parts=parts)
+    assert f[0, 0, 0, 0] == 2 and f[0, 0, 3, 0] == 1 and f[0, 3, 0, 0] == 0 and f[0, 3, 3, 0] == 3
+    no_hands = ("body", "face", "mouth", "body")
+    with pytest.raises(ValueError, match="distinct"):
+        RGBInputConfig(crop="parts", parts=no_hands)
+    with pytest.raises(ValueError, match="both hands"):
+        RGBInputConfig(crop="parts", parts=("body", "face", "mouth", "left_hand"))
+    with pytest.raises(ValueError, match="nose"):
+        RGBInputConfig(crop="parts", parts=("body", "face", "nose", "mouth"))
+    assert RGBInputConfig(crop="parts", parts=["mouth", "face", "left_hand", "right_hand"]).parts[0] == "mouth"
+
+
+def test_a_mouth_panel_shows_the_painted_face_at_a_real_video(tmp_path):
+    ds = _painted_dataset(tmp_path / "d")
+    pipe = RGBPipeline(RGBInputConfig(clip_len=2, size=32, crop="parts", num_test_clips=1, flip_test=False,
+                                      parts=("mouth", "face", "left_hand", "right_hand")), "openpose137")
+    m = pipe.test_sample(ds, ds.split("test")[0])["rgb"][0]
+    assert np.abs(_centre(m[:, :16, :16]) - COLOURS["face"]).max() < 40  # the lips lie on the painted face

@@ -42,7 +42,7 @@ import torch
 from microgesture.data.format import Clip, Dataset, DatasetError
 from microgesture.data.video import VideoError, probe_video, read_frames
 from microgesture.inputs.geometry import Box, GeometryConfig, View, clip_box, random_resized_crop
-from microgesture.inputs.parts import part_tracks, tile
+from microgesture.inputs.parts import DEFAULT_PARTS, check_parts, part_tracks, tile
 from microgesture.inputs.skeleton import uniform_indices, view_indices
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ class RGBInputConfig:
         size: output side in pixels (224 as in AIM and Video Swin).
         crop: ``skeleton`` (box over the clip's valid joints), ``none`` (the whole frame) or ``parts`` (a 2 x 2
             mosaic of body, face and hand crops, :mod:`microgesture.inputs.parts`; OpenPose-137 skeletons).
+        parts: ``crop: parts`` only; the mosaic's four crops, left to right and top to bottom (``mouth`` is a close
+            crop of the lips).
         geometry: the clip box (``scale`` 1.2 = AIM's 20% margin, 1.25 = PoseC3D; ``square`` extends the short side
             so the box resizes to size x size undistorted, letterbox for ``none``; joints with confidence above
             ``threshold`` define it), the RandomResizedCrop range inside it and the training flip probability.
@@ -87,6 +89,7 @@ class RGBInputConfig:
     clip_len: int = 32
     size: int = 224
     crop: str = "skeleton"
+    parts: tuple[str, ...] = DEFAULT_PARTS
     geometry: GeometryConfig = field(default_factory=lambda: GeometryConfig(scale=1.2, threshold=0.05))
     num_test_clips: int = 2
     flip_test: bool = True
@@ -102,6 +105,7 @@ class RGBInputConfig:
             raise ValueError(f"video_column must be video_path or a derived *_path column, not {self.video_column!r}")
         if self.crop not in ("skeleton", "none", "parts"):
             raise ValueError(f"crop must be 'skeleton', 'none' or 'parts', not {self.crop!r}")
+        object.__setattr__(self, "parts", check_parts(self.parts))  # a YAML list becomes the tuple
         if self.crop == "parts" and self.size % 2:
             raise ValueError(f"crop 'parts' tiles four size/2 crops: size must be even, got {self.size}")
         if self.on_error not in ("error", "skip"):
@@ -287,7 +291,7 @@ class RGBPipeline:
         if ds.header.layout != "openpose137":
             raise DatasetError(f"{ds.root}: input.crop=parts needs OpenPose-137 skeletons (face and hands), the "
                                f"dataset has {ds.header.layout}")
-        tracks = part_tracks(ds.skeleton(clip), self.clip_box(ds, clip))
+        tracks = part_tracks(ds.skeleton(clip), self.clip_box(ds, clip), parts=self.cfg.parts)
         path, file_idx = self.video_frames(ds, clip, np.concatenate(indices))
         h = self.cfg.size // 2
         side = min(min(b[0].width, b[0].height) / h for b in tracks)  # source px per output px, finest part
@@ -306,7 +310,7 @@ class RGBPipeline:
                     b = b.sub_box(jitter[p], (h, h)) if jitter is not None else b
                     rows.append(View(_to_frame(b, sx, sy), (h, h), flip).frames(f[j : j + 1])[0])
                 panels.append(np.stack(rows))
-            out.append(tile(np.stack(panels), flip=flip))
+            out.append(tile(np.stack(panels), flip=flip, parts=self.cfg.parts))
         return np.stack(out)
 
     def test_sample(self, ds: Dataset, clip: Clip) -> dict[str, np.ndarray]:
