@@ -3,9 +3,10 @@
 For every clip, the mouth points of a layout (and the top of the nose as a reference) are normalised as the joint
 branch normalises them (neck-centred, shoulder-width units), taken relative to the nose, and summarised over the
 clip's frames by their mean, spread and mean frame-to-frame change. A class-balanced logistic regression fitted on
-the training clips scores "bite/press lips" against every other class; the ROC AUC is measured on the test clips,
-whose subjects it never saw. A higher AUC with aim68's points than with mmg36's says the data carries the 68 vs 36
-keypoint difference; whether a branch learns it is then the branch's business (bench/ablation_skeleton.py).
+the training clips scores "bite/press lips" against every other class; the ROC AUC, and the F1 at the fitted model's
+own threshold, are measured on the test clips, whose subjects it never saw. A higher AUC with aim68's points than
+with mmg36's says the data carries the 68 vs 36 keypoint difference; whether a branch learns it is then the branch's
+business (bench/ablation_skeleton.py; a branch's per-class F1 is in its run's metrics.json).
 
     .venv/bin/python bench/lip_probe.py runs/study_seeds/data/dataset
 """
@@ -16,7 +17,7 @@ import argparse
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -69,8 +70,9 @@ def main() -> None:
         probe.fit(x[tr], y[tr] == target)
         auc = {s: roc_auc_score(y[m] == target, probe.decision_function(x[m]))
                for s, m in (("train", tr), ("test", te))}
-        print(f"- {name}: test AUC {auc['test']:.3f} (train {auc['train']:.3f}; {int((y[te] == target).sum())} of "
-              f"{int(te.sum())} test clips are the class)")
+        f1 = f1_score(y[te] == target, probe.decision_function(x[te]) > 0)  # the fitted model's own threshold
+        print(f"- {name}: test AUC {auc['test']:.3f} (train {auc['train']:.3f}), test F1 {f1:.2f}; "
+              f"{int((y[te] == target).sum())} of {int(te.sum())} test clips are the class")
 
 
 if __name__ == "__main__":
