@@ -24,8 +24,8 @@ from microgesture.train import fit, resolve_config
 # Shared CPU-sized settings (the papers train for 100 epochs on GPUs; this is what 2 CPU cores afford).
 # The DST-CNN size was the demo's until 2026-12-05 (configs/demo.yaml): early temporal and joint strides keep a run
 # at a few minutes. The demo's joint now also sets input.rotate_deg=0, input.joint_dropout=0 and
-# model.channels=[32,64,128,128]: pass them with --set to compare at its settings (docs/benchmarks.md, "The joint
-# branch without rotation").
+# model.channels=[32,64,128,128], and feeds bones and motion only (--features bone motion): pass them to compare at
+# its settings (docs/benchmarks.md, "The joint branch without rotation").
 COMMON = {
     "input": {"clip_len": 32, "num_test_clips": 2},
     "train": {"epochs": 12, "batch_size": 32, "num_workers": 0},
