@@ -41,8 +41,9 @@ def _env() -> dict:
         "cuda": torch.cuda.is_available(),
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else platform.processor() or "cpu",
         "threads": torch.get_num_threads(),
-        # the same seed gives the same metrics on one machine, not necessarily on another CPU: the conv kernels
-        # (oneDNN's, chosen per CPU) round differently, and training amplifies that (docs/benchmarks.md)
+        # the same seed gives the same metrics on one machine, not necessarily on another CPU: most likely the conv
+        # kernels (oneDNN's, chosen per CPU) round differently and training amplifies it; not measured
+        # (docs/benchmarks.md)
         "cpu": _cpu_model(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
