@@ -393,6 +393,13 @@ def test_a_file_that_is_not_a_checkpoint_is_named(tiny, tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_test_view_the_branch_does_not_have_is_named(tiny, run, tmp_path, capsys):
+    out = tmp_path / "e.npz"
+    _refused(["evaluate", run, "-d", tiny, "--test-crops", "3", "--out", out], capsys, "model.ckpt", "test_crops",
+             "joint-dstcnn", "num_test_clips, flip_test")
+    assert not out.exists()
+
+
 def test_evaluate_on_labels_the_checkpoint_cannot_hold(tiny, run, tmp_path, capsys):
     root = _copy(tiny, tmp_path / "ds")
     _edit_clips(root, lambda c: replace(c, label=9) if c.split == "test" and c.clip_id == "v5_0" else c)

@@ -73,6 +73,25 @@ def test_evaluate_reuses_checkpoint_pipeline(tiny_dataset, tmp_path):
     assert load_checkpoint(tmp_path / "run").pipeline.cfg.layout == "mmg36"
 
 
+def test_evaluate_with_other_test_views(tiny_dataset, tmp_path):
+    """The run's test views (2 clips + flipped copies here) are the default; others can be asked for at evaluation
+    time, recorded in the predictions, without changing the weights."""
+    fit(_cfg(tiny_dataset), out=tmp_path / "run", progress=False)
+    run_preds = load_predictions(tmp_path / "run" / "preds_test.npz")
+    same = {"num_test_clips": 2, "flip_test": True}
+    evaluate(tmp_path / "run", dataset=tiny_dataset, split="test", out=tmp_path / "same.npz", test_views=same)
+    np.testing.assert_allclose(load_predictions(tmp_path / "same.npz").logits, run_preds.logits, rtol=1e-5, atol=1e-6)
+    evaluate(tmp_path / "run", dataset=tiny_dataset, split="test", out=tmp_path / "plain.npz",
+             test_views={"flip_test": False})
+    plain = load_predictions(tmp_path / "plain.npz")
+    assert plain.meta["test_views"] == {"flip_test": False} and "test_views" not in run_preds.meta
+    assert list(plain.clip_ids) == list(run_preds.clip_ids)
+    assert not np.allclose(plain.logits, run_preds.logits, atol=1e-4)
+    module = load_checkpoint(tmp_path / "run", test_views={"num_test_clips": 3, "flip_test": False})
+    assert module.pipeline.num_views == 3
+    assert load_checkpoint(tmp_path / "run").pipeline.num_views == 4
+
+
 def test_training_learns_the_tiny_task(tiny_dataset, tmp_path):
     cfg = _cfg(tiny_dataset, train={"epochs": 40, "batch_size": 4}, optim={"lr": 1e-2}, loss={"semantic_weight": 0.1},
                input={"flip_prob": 0.0, "flip_test": False, "rotate_deg": 0.0, "joint_dropout": 0.0})

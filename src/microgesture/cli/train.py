@@ -84,12 +84,21 @@ def evaluate_cmd(
     dataset: str = typer.Option(..., "--dataset", "-d"),
     split: str = typer.Option("test", "--split"),
     out: str = typer.Option("", "--out", "-o", help="predictions .npz to write"),
+    test_clips: int = typer.Option(0, "--test-clips", min=0, help="temporal views per clip (0: the run's)"),
+    flip_test: bool | None = typer.Option(None, "--flip-test/--no-flip-test",
+                                          help="add each view's mirrored copy (flip TTA); default: the run's"),
+    test_crops: int = typer.Option(0, "--test-crops", min=0, help="spatial crops per view, RGB (0: the run's)"),
 ) -> None:
-    """Predict a split with the checkpoint's own test pipeline and print its metrics."""
+    """Predict a split with the checkpoint's own test pipeline and print its metrics. The test views can differ from
+    the run's (--test-clips, --flip-test, --test-crops): the weights stay the checkpoint's."""
     from microgesture.train import TrainingError, evaluate
 
+    views = {"num_test_clips": test_clips or None, "flip_test": flip_test, "test_crops": test_crops or None}
+    views = {k: v for k, v in views.items() if v is not None}
     try:
-        rep = evaluate(checkpoint, dataset=dataset, split=split, out=path(out) if out else None)
+        rep = evaluate(checkpoint, dataset=dataset, split=split, out=path(out) if out else None,
+                       test_views=views or None)
     except (TrainingError, KeyError) as e:
         raise UserError(str(e).strip("'\"") if isinstance(e, KeyError) else str(e)) from None
-    print_metrics({split: rep}, title=f"{checkpoint} on {dataset}:{split}")
+    shown = "".join(f", {k}={v}" for k, v in views.items())
+    print_metrics({split: rep}, title=f"{checkpoint} on {dataset}:{split}{shown}")

@@ -19,7 +19,11 @@ from microgesture.train.data import ClipDataset
 from microgesture.train.module import BranchModule
 from microgesture.train.resolve import TrainingError
 
-__all__ = ["predict", "predict_all", "load_checkpoint", "checkpoint_path", "evaluate"]
+__all__ = ["predict", "predict_all", "load_checkpoint", "checkpoint_path", "evaluate", "TEST_VIEW_KEYS"]
+
+# Input fields that only choose the test views (temporal clips, the flipped copy, spatial crops): changing them at
+# evaluation time reads a trained model differently without touching what it was trained on.
+TEST_VIEW_KEYS = ("num_test_clips", "flip_test", "test_crops")
 
 
 def predict(module: BranchModule, ds: Dataset, clips: list[Clip], *, batch_size: int = 16,
@@ -86,14 +90,34 @@ def read_checkpoint(p: Path, *, map_location: str = "cpu") -> dict:
     return ck
 
 
-def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> BranchModule:
-    """Rebuild a trained branch from ``model.ckpt`` (or a Lightning checkpoint, or a run directory)."""
+def _with_test_views(cfg, test_views: dict, where: Path):
+    """``cfg`` with its input's test views replaced; a key that is not a test view, or that this branch's input does
+    not have (``test_crops`` of a skeleton branch), is refused naming the checkpoint."""
+    from microgesture.branches import get_branch
+
+    known = set(get_branch(cfg.branch).input_cls.__dataclass_fields__)
+    bad = sorted(k for k in test_views if k not in TEST_VIEW_KEYS or k not in known)
+    if bad:
+        usable = ", ".join(k for k in TEST_VIEW_KEYS if k in known)
+        raise TrainingError(f"{where}: {', '.join(bad)} is not a test view of branch {cfg.branch} "
+                            f"(test views: {usable})")
+    return replace(cfg, input={**cfg.input, **test_views})
+
+
+def load_checkpoint(path: str | Path, *, map_location: str = "cpu", test_views: dict | None = None) -> BranchModule:
+    """Rebuild a trained branch from ``model.ckpt`` (or a Lightning checkpoint, or a run directory).
+
+    ``test_views``: replaces the test views the run was configured with (:data:`TEST_VIEW_KEYS`, e.g.
+    ``{"flip_test": True}`` for flip TTA); the weights and everything else are the checkpoint's.
+    """
     p = checkpoint_path(path)
     ck = read_checkpoint(p, map_location=map_location)
     if "microgesture" not in ck:
         raise TrainingError(f"{p}: not a microgesture checkpoint (no 'microgesture' metadata)")
     meta = ck["microgesture"]
     cfg = from_dict(meta["config"])
+    if test_views:
+        cfg = _with_test_views(cfg, test_views, p)
     if cfg.model.get("pretrained"):  # the checkpoint holds the weights: no download or weights file needed
         cfg = replace(cfg, model={**cfg.model, "pretrained": ""})
     module = BranchModule(cfg=cfg, classes=tuple(meta["classes"]), source_layout=meta["source_layout"],
@@ -103,9 +127,13 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> BranchMod
     return module
 
 
-def evaluate(checkpoint: str | Path, *, dataset: str | Path, split: str, out: str | Path | None = None) -> dict:
-    """Predict ``split`` of ``dataset`` with the checkpoint's own test pipeline; optionally save the predictions."""
-    module = load_checkpoint(checkpoint)
+def evaluate(checkpoint: str | Path, *, dataset: str | Path, split: str, out: str | Path | None = None,
+             test_views: dict | None = None) -> dict:
+    """Predict ``split`` of ``dataset`` with the checkpoint's own test pipeline; optionally save the predictions.
+
+    ``test_views``: other test views than the run's (see :func:`load_checkpoint`); the predictions' meta records them.
+    """
+    module = load_checkpoint(checkpoint, test_views=test_views)
     ds = Dataset.open(dataset)
     if tuple(ds.classes) != module.classes:
         raise TrainingError(f"{dataset}: class list differs from the checkpoint's ({len(module.classes)} classes)")
@@ -115,7 +143,7 @@ def evaluate(checkpoint: str | Path, *, dataset: str | Path, split: str, out: st
     logits = predict(module, ds, clips)
     p = Predictions([c.clip_id for c in clips], logits, [c.label for c in clips], ds.classes,
                     {"branch": module.cfg.branch, "checkpoint": str(checkpoint), "dataset": str(ds.root),
-                     "split": split})
+                     "split": split, **({"test_views": dict(test_views)} if test_views else {})})
     if out:
         save_predictions(out, p)
     return classification_report(p.logits, p.labels, ds.classes)
