@@ -60,6 +60,28 @@ def test_predict_matches_the_runs_test_predictions(run, tmp_path):
     np.testing.assert_allclose(p.probs(), ref.probs(), atol=1e-6)
 
 
+def test_other_test_views(run, tmp_path):
+    """``test_views`` reads the same weights through other views: the run's own views give its predictions, no flipped
+    copy gives others, and `predict --no-flip-test` writes what the API gives."""
+    import csv
+
+    from typer.testing import CliRunner
+
+    from microgesture.cli import app
+
+    ref = load_predictions(run / "runs" / "joint" / "preds_test.npz")
+    data = run / "data" / "tiny"
+    same = microgesture.load(run / "runs" / "joint", test_views={"num_test_clips": 2, "flip_test": True})
+    np.testing.assert_allclose(same.predict_dataset(data, "test").probs(), ref.probs(), atol=1e-6)
+    plain = microgesture.load(run / "runs" / "joint", test_views={"flip_test": False}).predict_dataset(data, "test")
+    assert not np.allclose(plain.probs(), ref.probs(), atol=1e-4)
+    res = CliRunner().invoke(app, ["predict", str(run / "runs" / "joint"), str(data), "--no-flip-test", "-o",
+                                   str(tmp_path / "plain.csv")])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader((tmp_path / "plain.csv").open()))
+    np.testing.assert_allclose([[float(r[c]) for c in plain.classes] for r in rows], plain.probs(), atol=1e-5)
+
+
 def test_bad_inputs_are_named(run, tmp_path):
     from microgesture.api import PredictError
 

@@ -262,11 +262,15 @@ class Predictor:
                             "split": split})
 
 
-def load(path: str | os.PathLike) -> Predictor:
-    """A :class:`Predictor` from a run directory, ``model.ckpt`` or a Lightning checkpoint (on the CPU)."""
+def load(path: str | os.PathLike, *, test_views: dict | None = None) -> Predictor:
+    """A :class:`Predictor` from a run directory, ``model.ckpt`` or a Lightning checkpoint (on the CPU).
+
+    ``test_views``: other test views than the run's, e.g. ``{"flip_test": True}`` (see
+    :func:`microgesture.train.load_checkpoint`).
+    """
     from microgesture.train import load_checkpoint
 
-    return Predictor(load_checkpoint(path), source=str(path))
+    return Predictor(load_checkpoint(path, test_views=test_views), source=str(path))
 
 
 def write_probs_csv(path: str | os.PathLike, ids: Sequence[str], probs: np.ndarray, classes: Sequence[str], *,

@@ -41,6 +41,19 @@ def size(text: str | None, flag: str) -> tuple[int, int] | None:
     return w, h
 
 
+# Test views other than the run's, for `evaluate` and `predict` (microgesture.train.inference.TEST_VIEW_KEYS)
+TEST_CLIPS = typer.Option(0, "--test-clips", min=0, help="temporal views per clip (0: the run's)")
+FLIP_TEST = typer.Option(None, "--flip-test/--no-flip-test", help="add each view's mirrored copy (flip TTA); "
+                                                                   "default: the run's")
+TEST_CROPS = typer.Option(0, "--test-crops", min=0, help="spatial crops per view, RGB (0: the run's)")
+
+
+def test_views(test_clips: int, flip_test: bool | None, test_crops: int) -> dict | None:
+    """The ``test_views`` of :func:`microgesture.train.load_checkpoint` from the options above; None: the run's."""
+    views = {"num_test_clips": test_clips or None, "flip_test": flip_test, "test_crops": test_crops or None}
+    return {k: v for k, v in views.items() if v is not None} or None
+
+
 def show(renderable) -> None:
     """Print a result (a table) to stdout."""
     Console().print(renderable)

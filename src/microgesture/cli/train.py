@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from microgesture.cli.common import UserError, app, path, print_metrics, show
+from microgesture.cli.common import (
+    FLIP_TEST,
+    TEST_CLIPS,
+    TEST_CROPS,
+    UserError,
+    app,
+    path,
+    print_metrics,
+    show,
+    test_views,
+)
 
 
 @app.command("train")
@@ -84,21 +94,18 @@ def evaluate_cmd(
     dataset: str = typer.Option(..., "--dataset", "-d"),
     split: str = typer.Option("test", "--split"),
     out: str = typer.Option("", "--out", "-o", help="predictions .npz to write"),
-    test_clips: int = typer.Option(0, "--test-clips", min=0, help="temporal views per clip (0: the run's)"),
-    flip_test: bool | None = typer.Option(None, "--flip-test/--no-flip-test",
-                                          help="add each view's mirrored copy (flip TTA); default: the run's"),
-    test_crops: int = typer.Option(0, "--test-crops", min=0, help="spatial crops per view, RGB (0: the run's)"),
+    test_clips: int = TEST_CLIPS,
+    flip_test: bool | None = FLIP_TEST,
+    test_crops: int = TEST_CROPS,
 ) -> None:
     """Predict a split with the checkpoint's own test pipeline and print its metrics. The test views can differ from
     the run's (--test-clips, --flip-test, --test-crops): the weights stay the checkpoint's."""
     from microgesture.train import TrainingError, evaluate
 
-    views = {"num_test_clips": test_clips or None, "flip_test": flip_test, "test_crops": test_crops or None}
-    views = {k: v for k, v in views.items() if v is not None}
+    views = test_views(test_clips, flip_test, test_crops)
     try:
-        rep = evaluate(checkpoint, dataset=dataset, split=split, out=path(out) if out else None,
-                       test_views=views or None)
+        rep = evaluate(checkpoint, dataset=dataset, split=split, out=path(out) if out else None, test_views=views)
     except (TrainingError, KeyError) as e:
         raise UserError(str(e).strip("'\"") if isinstance(e, KeyError) else str(e)) from None
-    shown = "".join(f", {k}={v}" for k, v in views.items())
+    shown = "".join(f", {k}={v}" for k, v in (views or {}).items())
     print_metrics({split: rep}, title=f"{checkpoint} on {dataset}:{split}{shown}")
