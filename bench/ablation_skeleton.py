@@ -5,6 +5,12 @@ semantic loss). Each row is trained with several seeds; the table gives mean +- 
     .venv/bin/python bench/ablation_skeleton.py --dataset runs/synth_small --seeds 0 1 2 --out runs/ablation_skeleton
 
 The dataset is generated first if missing (`microgesture data synth DIR --preset small --seed 0 --no-video`).
+
+``--drop-joints NAME ...`` trains every row without the named joints its layout has (a derived layout: the joints,
+their edges and flip pairs removed), e.g. the mouth, to ask which cue a class is learnt from:
+
+    .venv/bin/python bench/ablation_skeleton.py --rows 4 5 --drop-joints mouth_48 mouth_51 mouth_54 mouth_57 \
+        face_48 face_51 face_54 face_57 face_62
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from microgesture.config import merge
+from microgesture.layouts import Layout, get_layout, register_layout
 from microgesture.multiseed import CUE_GROUPS, group_f1
 from microgesture.train import fit, resolve_config
 
@@ -37,7 +44,8 @@ FOCAL = {"loss": {"name": "focal", "gamma": 2.0, "class_weights": "sqrt", "seman
 FOCAL_SEM = {"loss": {"name": "focal", "gamma": 2.0, "class_weights": "sqrt", "semantic_weight": 1.0}}
 
 # Classes whose cue sits on the face (the synthetic generator's design): where a hand goes on the face, and
-# "bite/press lips", whose only cue is the inner-lip points aim68 has and mmg36 lacks
+# "bite/press lips", whose cue the generator puts in the inner lip (aim68 has it, mmg36 lacks it). --drop-joints shows
+# what a network learns them from: the hand's place, and for the lips mostly elimination (docs/benchmarks.md)
 FACE_CUE = CUE_GROUPS["face keypoints"]
 
 ROWS = [
@@ -56,6 +64,36 @@ ROWS = [
 ]
 
 
+LIPS = "bite/press lips"
+
+
+def without_joints(layout: str, names: list[str]) -> Layout:
+    """``layout`` less the joints in ``names`` it has, registered as ``<layout>-minus-<k>``; its edges and flip pairs
+    are those among the kept joints. Refused if it has none of them, or if they take a joint's mirror but not the
+    joint, or the centre or a shoulder."""
+    from microgesture.layouts import _make
+
+    src = get_layout(layout)
+    drop = {i for i, j in enumerate(src.joints) if j in names}
+    if not drop:
+        raise SystemExit(f"--drop-joints: layout {layout} has none of {', '.join(names)}")
+    if any(src.joint_flip[i] not in drop for i in drop) or drop & {*src.center, *src.shoulders}:
+        raise SystemExit(f"--drop-joints: {layout} would lose a joint's mirror, its centre or a shoulder")
+    keep = [i for i in range(src.num_joints) if i not in drop]
+    new = {old: k for k, old in enumerate(keep)}
+    derived = _make(
+        name=f"{layout}-minus-{len(drop)}", joints=[src.joints[i] for i in keep],
+        source=[src.source[i] for i in keep] if src.source is not None else None,
+        center=tuple(new[i] for i in src.center), shoulders=(new[src.shoulders[0]], new[src.shoulders[1]]),
+        edges=[(new[a], new[b]) for a, b in src.edges if a in new and b in new],
+        flip_pairs=[(new[i], new[j]) for i, j in enumerate(src.joint_flip) if i < j and i in new],
+        parts={k: tuple(new[i] for i in v if i in new) for k, v in src.parts.items()})
+    try:
+        return get_layout(derived.name)
+    except KeyError:
+        return register_layout(derived)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="runs/synth_small_nv")
@@ -67,6 +105,8 @@ def main() -> None:
                     help="skeleton input features for every row, e.g. joint bone motion (default: joint)")
     ap.add_argument("--set", dest="overrides", action="append", default=[],
                     help="KEY=VALUE over every row, as `microgesture train --set` (e.g. model.dropout=0)")
+    ap.add_argument("--drop-joints", nargs="+", default=None,
+                    help="joint names to remove from each row's layout (those it has), e.g. its mouth points")
     ap.add_argument("--out", default="runs/ablation_skeleton")
     args = ap.parse_args()
     from microgesture.config import parse_overrides
@@ -88,6 +128,11 @@ def main() -> None:
         if extra:
             label = f"{label}, {' '.join(args.overrides)}"
             over = merge(over, extra)
+        if args.drop_joints:
+            lay = without_joints(over["input"]["layout"], args.drop_joints)
+            gone = [j for j in get_layout(over["input"]["layout"]).joints if j not in lay.joints]
+            label = f"{label}, without {', '.join(gone)}"
+            over = merge(over, {"input": {"layout": lay.name}})
         for seed in args.seeds:
             key = f"{label} | seed {seed}"
             if key in results:
@@ -99,9 +144,10 @@ def main() -> None:
             t0 = time.time()
             tag = f"_{'_'.join(args.features)}" if args.features else ""
             tag += "_" + hashlib.sha1(" ".join(args.overrides).encode()).hexdigest()[:8] if extra else ""
+            tag += f"_{over['input']['layout']}" if args.drop_joints else ""
             m = fit(cfg, out=out / f"row{i}{tag}_seed{seed}", progress=False)
             results[key] = {s: {"top1": m[s]["top1"], "macro_f1": m[s]["macro_f1"],
-                                "face_cue_f1": group_f1(m[s], FACE_CUE)}
+                                "face_cue_f1": group_f1(m[s], FACE_CUE), "lips_f1": group_f1(m[s], (LIPS,))}
                             for s in ("val", "test") if s in m and m[s].get("n")}
             results[key]["seconds"] = time.time() - t0
             out.mkdir(parents=True, exist_ok=True)
@@ -111,8 +157,9 @@ def main() -> None:
 
 
 def print_table(results: dict, seeds: list[int]) -> None:
-    print("\n| row | val top-1 | val macro-F1 | test top-1 | test macro-F1 | test F1, face-cue classes | s/run |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| row | val top-1 | val macro-F1 | test top-1 | test macro-F1 | test F1, face-cue classes | test F1, lips "
+          "| s/run |")
+    print("|---|---|---|---|---|---|---|---|")
     labels = list(dict.fromkeys(k.rsplit(" | seed ", 1)[0] for k in results))  # every row run, in first-run order
     for label in labels:
         rs = [results[f"{label} | seed {s}"] for s in seeds if f"{label} | seed {s}" in results]
@@ -125,7 +172,7 @@ def print_table(results: dict, seeds: list[int]) -> None:
 
         secs = np.mean([r["seconds"] for r in rs])
         print(f"| {label} (n={len(rs)}) | {ms('val', 'top1')} | {ms('val', 'macro_f1')} | {ms('test', 'top1')} | "
-              f"{ms('test', 'macro_f1')} | {ms('test', 'face_cue_f1')} | {secs:.0f} |")
+              f"{ms('test', 'macro_f1')} | {ms('test', 'face_cue_f1')} | {ms('test', 'lips_f1')} | {secs:.0f} |")
 
 
 if __name__ == "__main__":

@@ -91,3 +91,39 @@ def test_registry_rejects_duplicates_and_unknown():
     with pytest.raises(KeyError, match="unknown layout"):
         get_layout("nope")
     assert isinstance(get_layout(get_layout("aim68")), Layout)
+
+
+def test_bench_layout_without_joints():
+    """bench/ablation_skeleton.py --drop-joints: the derived layout keeps the other joints, their edges, flips and
+    parts, converts OpenPose-137 like its source less those columns, and refuses what would break it."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "ablation_skeleton.py"
+    spec = importlib.util.spec_from_file_location("ablation_skeleton", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    src = get_layout("mmg36")
+    mouth = ["mouth_48", "mouth_51", "mouth_54", "mouth_57", "face_62"]  # face_62 is aim68's: ignored here
+    try:
+        lay = mod.without_joints("mmg36", mouth)
+        assert lay.name == "mmg36-minus-4" and lay.num_joints == 32
+        assert [j for j in src.joints if j not in mouth[:4]] == list(lay.joints)
+        assert all(lay.joints[a] not in mouth and lay.joints[b] not in mouth for a, b in lay.edges)
+        assert len(lay.edges) == len(src.edges) - 4  # the mouth's ring
+        assert all(lay.joint_flip[lay.joint_flip[i]] == i for i in range(lay.num_joints))
+        for i, j in enumerate(lay.joints):  # each joint's mirror is the same joint as in the source
+            assert lay.joints[lay.joint_flip[i]] == src.joints[src.joint_flip[src.joints.index(j)]]
+        assert lay.parts["face"] == tuple(range(8, 20)) and lay.parts["right_hand"] == tuple(range(26, 32))
+        x = np.random.default_rng(0).random((4, 137, 3)).astype(np.float32)
+        keep = [k for k, j in enumerate(src.joints) if j not in mouth]
+        np.testing.assert_array_equal(convert(x, "openpose137", lay), convert(x, "openpose137", src)[:, keep])
+        assert mod.without_joints("mmg36", mouth) is lay  # registered once
+        with pytest.raises(SystemExit, match="has none of"):
+            mod.without_joints("mmg36", ["face_62"])
+        with pytest.raises(SystemExit, match="mirror"):
+            mod.without_joints("mmg36", ["r_eye"])
+        with pytest.raises(SystemExit, match="centre or a shoulder"):
+            mod.without_joints("mmg36", ["neck"])
+    finally:
+        LAYOUTS.pop("mmg36-minus-4", None)
