@@ -400,6 +400,18 @@ def test_a_test_view_the_branch_does_not_have_is_named(tiny, run, tmp_path, caps
     assert not out.exists()
 
 
+def test_a_test_view_value_the_run_cannot_take_is_named(tmp_path, capsys):
+    """3 spatial crops need the uncropped, resized frame (input.resize_short): a run on skeleton crops refuses them
+    in one line naming its checkpoint, before any prediction."""
+    from microgesture.train.inference import _with_test_views
+    from microgesture.train.resolve import TrainingError, resolve_config
+
+    cfg = resolve_config(branch="rgb-r2plus1d", dataset="", overrides={"input": {"crop": "skeleton"}})
+    with pytest.raises(TrainingError, match=r"model\.ckpt: test_crops must be 1 or 3 \(3 needs resize_short\)"):
+        _with_test_views(cfg, {"test_crops": 3}, tmp_path / "model.ckpt")
+    assert _with_test_views(cfg, {"flip_test": False}, tmp_path / "model.ckpt").input["flip_test"] is False
+
+
 def test_evaluate_on_labels_the_checkpoint_cannot_hold(tiny, run, tmp_path, capsys):
     root = _copy(tiny, tmp_path / "ds")
     _edit_clips(root, lambda c: replace(c, label=9) if c.split == "test" and c.clip_id == "v5_0" else c)

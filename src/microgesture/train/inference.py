@@ -95,13 +95,19 @@ def _with_test_views(cfg, test_views: dict, where: Path):
     not have (``test_crops`` of a skeleton branch), is refused naming the checkpoint."""
     from microgesture.branches import get_branch
 
-    known = set(get_branch(cfg.branch).input_cls.__dataclass_fields__)
+    branch = get_branch(cfg.branch)
+    known = set(branch.input_cls.__dataclass_fields__)
     bad = sorted(k for k in test_views if k not in TEST_VIEW_KEYS or k not in known)
     if bad:
         usable = ", ".join(k for k in TEST_VIEW_KEYS if k in known)
         raise TrainingError(f"{where}: {', '.join(bad)} is not a test view of branch {cfg.branch} "
                             f"(test views: {usable})")
-    return replace(cfg, input={**cfg.input, **test_views})
+    values = {**cfg.input, **test_views}
+    try:  # a value the run's input cannot take (3 RGB crops without resize_short), before anything is built
+        branch.input_config(values)
+    except ValueError as e:
+        raise TrainingError(f"{where}: {e}") from None
+    return replace(cfg, input=values)
 
 
 def load_checkpoint(path: str | Path, *, map_location: str = "cpu", test_views: dict | None = None) -> BranchModule:
