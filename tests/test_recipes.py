@@ -18,13 +18,14 @@ def mm_gesture(tiny_dataset):
 
 
 def test_mm_gesture_swin_branches_see_whole_frames_as_the_authors(mm_gesture):
-    """Video Swin: whole frames, short side 256, RandomResizedCrop area 0.08-1; test 4 clips x 3 crops along the long
-    side without a flipped copy; batch per GPU RGB-B 4, RGB*-S 5, Taylor/flow/depth-B 3 (the authors' mmaction2
-    configs)."""
+    """Video Swin: 32 frames at interval 2, whole frames, short side 256, RandomResizedCrop area 0.08-1; test 4 clips
+    x 3 crops along the long side without a flipped copy; batch per GPU RGB-B 4, RGB*-S 5, Taylor/flow/depth-B 3 (the
+    authors' mmaction2 configs)."""
     batch = {"swin-rgb": 4, "swin-rgb-ma52": 5, "ma52-pretrain": 5, "swin-taylor": 3, "swin-flow": 3, "swin-depth": 3}
     for name, size in batch.items():
         cfg, inp = mm_gesture[name]
         assert inp.crop == "none", name
+        assert inp.clip_len == 32 and inp.frame_interval == 2, name  # SampleFrames(clip_len=32, frame_interval=2)
         assert tuple(inp.geometry.area) == (0.08, 1.0), name
         assert inp.flip_test is False and inp.num_test_clips == 4, name
         assert inp.resize_short == 256 and inp.test_crops == 3 and inp.num_views == 12, name

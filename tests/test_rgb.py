@@ -290,6 +290,36 @@ def test_samples_shapes_flip_views_and_normalisation(tmp_path):
     torch.testing.assert_close(y[0, :, 2, 5, 7], expect)
 
 
+def test_frame_interval_samples_a_dense_window(tmp_path, monkeypatch):
+    """frame_interval > 0: the decoded frames are one window of clip_len frames that far apart (Video Swin's
+    sampling), at a random start in training and spread from the first to the last window at test; 0 stays uniform."""
+    ds = make_video_dataset(tmp_path / "d")
+    c = max(ds.clips, key=lambda c: c.num_frames)  # 10-16 frames: a window of 4 x 2 fits
+    seen = []
+    real = RGBPipeline.video_frames
+
+    def spy(self, ds, clip, indices):
+        seen.append(np.asarray(indices).copy())
+        return real(self, ds, clip, indices)
+
+    monkeypatch.setattr(RGBPipeline, "video_frames", spy)
+    p = _pipe(frame_interval=2, flip_test=False)
+    starts = set()
+    for seed in range(30):
+        assert p.train_sample(ds, c, np.random.default_rng(seed))["rgb"].shape == (4, 32, 32, 3)
+        assert (np.diff(seen[-1]) == 2).all() and seen[-1].max() < c.num_frames
+        starts.add(int(seen[-1][0]))
+    assert min(starts) == 0 and max(starts) == c.num_frames - 8
+    assert p.test_sample(ds, c)["rgb"].shape == (2, 4, 32, 32, 3)
+    first, last = seen[-1][:4], seen[-1][4:]
+    np.testing.assert_array_equal(first, 2 * np.arange(4))
+    np.testing.assert_array_equal(last, c.num_frames - 8 + 2 * np.arange(4))
+    _pipe(flip_test=False).test_sample(ds, c)  # uniform: one frame per quarter of the clip, not a dense window
+    assert (np.diff(seen[-1][:4]) > 2).any()
+    with pytest.raises(ValueError, match="frame_interval"):
+        RGBInputConfig(frame_interval=-1)
+
+
 def test_derived_columns_clamp_to_their_length(tmp_path):
     ds = make_video_dataset(tmp_path / "d", derived=("taylor_path", "flow_path"))
     c = max(ds.clips, key=lambda c: c.num_frames)

@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from microgesture.inputs.skeleton import SkeletonInputConfig, SkeletonTransform, parents, uniform_indices, view_indices
+from microgesture.inputs.skeleton import (
+    SkeletonInputConfig,
+    SkeletonTransform,
+    dense_indices,
+    dense_view_indices,
+    parents,
+    uniform_indices,
+    view_indices,
+)
 from microgesture.layouts import LAYOUTS, get_layout
 
 
@@ -23,6 +31,32 @@ def test_uniform_indices_cover_clip_in_order():
     assert idx[0] < 300 / 64 and idx[-1] > 300 - 300 / 64
     views = view_indices(100, 16, 3)
     assert len(views) == 3 and not np.array_equal(views[0], views[2])
+
+
+def test_dense_indices_are_one_window_at_the_interval():
+    """mmaction2's SampleFrames: clip_len frames interval apart; train starts anywhere the window fits (both ends
+    reached), test takes the centred window; a clip shorter than the window starts at 0 and loops."""
+    starts = set()
+    for seed in range(200):
+        idx = dense_indices(100, 32, 2, np.random.default_rng(seed))
+        assert len(idx) == 32 and (np.diff(idx) == 2).all() and idx.min() >= 0 and idx.max() < 100
+        starts.add(int(idx[0]))
+    assert min(starts) == 0 and max(starts) == 100 - 64 and len(starts) > 20
+    np.testing.assert_array_equal(dense_indices(100, 32, 2, None), 18 + 2 * np.arange(32))
+    np.testing.assert_array_equal(dense_indices(40, 32, 2, np.random.default_rng(0)), (2 * np.arange(32)) % 40)
+    np.testing.assert_array_equal(dense_indices(40, 32, 2, None), (2 * np.arange(32)) % 40)
+    np.testing.assert_array_equal(dense_indices(64, 32, 2, None), 2 * np.arange(32))  # exactly fits: no loop
+
+
+def test_dense_view_indices_spread_windows_from_first_to_last():
+    views = dense_view_indices(100, 32, 2, 4)  # starts round(0, 12, 24, 36)
+    assert [int(v[0]) for v in views] == [0, 12, 24, 36]
+    assert all((np.diff(v) == 2).all() for v in views) and views[-1][-1] == 99 - 1
+    assert [int(v[0]) for v in dense_view_indices(70, 32, 2, 4)] == [0, 2, 4, 6]  # 6 / 3 = 2 apart
+    assert [int(v[0]) for v in dense_view_indices(69, 32, 2, 3)] == [0, 2, 5]  # 2.5 rounds half to even
+    short = dense_view_indices(20, 8, 4, 3)  # window of 32 frames on 20: every view starts at 0 and loops
+    assert all(np.array_equal(v, (4 * np.arange(8)) % 20) for v in short)
+    np.testing.assert_array_equal(dense_view_indices(100, 32, 2, 1)[0], dense_indices(100, 32, 2, None))
 
 
 @pytest.mark.parametrize("layout", ["aim68", "mmg36", "miga22", "coco17"])

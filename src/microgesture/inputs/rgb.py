@@ -1,8 +1,9 @@
 """RGB input pipeline (and derived videos: Taylor, flow, depth): sampled decoding, skeleton-guided crop, augmentation.
 
 Per clip, in the data loader (numpy, uint8):
-    uniform temporal sampling of ``clip_len`` frames (as the skeleton branches) -> one box for the whole clip over the
-    skeleton's valid joints, x``geometry.scale`` (1.2 = AIM's 20% margin, 1.25 = PoseC3D), square so nothing is
+    uniform temporal sampling of ``clip_len`` frames (as the skeleton branches; ``frame_interval`` > 0 samples them
+    densely instead, ``frame_interval`` apart, as mmaction2's Video Swin pipeline) -> one box for the whole clip over
+    the skeleton's valid joints, x``geometry.scale`` (1.2 = AIM's 20% margin, 1.25 = PoseC3D), square so nothing is
     stretched (``crop: none`` uses the whole frame instead) -> train: RandomResizedCrop inside the box (area 0.56-1,
     aspect 3/4-4/3, PoseC3D/RGBPoseConv3D) + flip p=0.5; test: the box itself, ``num_test_clips`` temporal views, each
     with its flipped copy (AIM's flip TTA) -> (T, S, S, 3) frames under key ``rgb`` (``taylor``, ``flow``, ``depth``).
@@ -43,7 +44,7 @@ from microgesture.data.format import Clip, Dataset, DatasetError
 from microgesture.data.video import VideoError, probe_video, read_frames
 from microgesture.inputs.geometry import Box, GeometryConfig, View, clip_box, random_resized_crop
 from microgesture.inputs.parts import DEFAULT_PARTS, check_parts, part_tracks, tile
-from microgesture.inputs.skeleton import uniform_indices, view_indices
+from microgesture.inputs.skeleton import dense_indices, dense_view_indices, uniform_indices, view_indices
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,10 @@ class RGBInputConfig:
             clip file or a long video) or a derived one (``taylor_path``, ``flow_path``, ``depth_path``: one file per
             clip from frame 0; indices are clamped to the file's length, Taylor videos having n - 5 frames).
         clip_len: frames sampled per view (AIM 24-32, Video Swin 32).
+        frame_interval: 0 samples ``clip_len`` frames uniformly over the whole clip, one per equal segment (PoseC3D,
+            AIM); k > 0 takes ``clip_len`` consecutive frames k apart from one start (mmaction2's ``SampleFrames``,
+            MM-Gesture's Video Swin: 32 frames at interval 2): train from a random start, test ``num_test_clips``
+            windows spread over the clip; a clip shorter than the window loops, as mmaction2's does.
         size: output side in pixels (224 as in AIM and Video Swin).
         crop: ``skeleton`` (box over the clip's valid joints), ``none`` (the whole frame) or ``parts`` (a 2 x 2
             mosaic of body, face and hand crops, :mod:`microgesture.inputs.parts`; OpenPose-137 skeletons).
@@ -87,6 +92,7 @@ class RGBInputConfig:
 
     video_column: str = "video_path"
     clip_len: int = 32
+    frame_interval: int = 0
     size: int = 224
     crop: str = "skeleton"
     parts: tuple[str, ...] = DEFAULT_PARTS
@@ -110,6 +116,9 @@ class RGBInputConfig:
             raise ValueError(f"crop 'parts' tiles four size/2 crops: size must be even, got {self.size}")
         if self.on_error not in ("error", "skip"):
             raise ValueError(f"on_error must be 'error' or 'skip', not {self.on_error!r}")
+        if self.frame_interval < 0:
+            raise ValueError(f"frame_interval must be 0 (uniform sampling) or a positive interval, got "
+                             f"{self.frame_interval}")
         if self.clip_len < 1 or self.size < 8 or self.num_test_clips < 1:
             raise ValueError(f"clip_len >= 1, size >= 8 and num_test_clips >= 1 needed, got {self.clip_len}, "
                              f"{self.size}, {self.num_test_clips}")
@@ -276,7 +285,9 @@ class RGBPipeline:
                              "is readable either)") from None
 
     def _train_frames(self, ds: Dataset, clip: Clip, rng: np.random.Generator) -> np.ndarray:
-        idx = uniform_indices(clip.num_frames, self.cfg.clip_len, rng)
+        c = self.cfg
+        idx = (dense_indices(clip.num_frames, c.clip_len, c.frame_interval, rng) if c.frame_interval
+               else uniform_indices(clip.num_frames, c.clip_len, rng))
         if self.cfg.crop == "parts":
             g, h = self.cfg.geometry, self.cfg.size // 2
             jitter = [random_resized_crop(rng, (h, h), area=g.area, ratio=g.ratio) for _ in range(4)]
@@ -319,7 +330,9 @@ class RGBPipeline:
         An unreadable video raises, whatever ``on_error`` says, except for a train-split clip under ``skip``: the
         diagnostic train predictions written after training then get black frames for it, and the report says so.
         """
-        idx = view_indices(clip.num_frames, self.cfg.clip_len, self.cfg.num_test_clips)
+        c = self.cfg
+        idx = (dense_view_indices(clip.num_frames, c.clip_len, c.frame_interval, c.num_test_clips) if c.frame_interval
+               else view_indices(clip.num_frames, c.clip_len, c.num_test_clips))
         try:
             if self.cfg.crop == "parts":
                 flips = (False, True) if self.cfg.flip_test else (False,)

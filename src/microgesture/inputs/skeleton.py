@@ -22,7 +22,8 @@ from microgesture.layouts import Layout, get_layout
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["SkeletonInputConfig", "SkeletonTransform", "SkeletonPipeline", "uniform_indices", "parents"]
+__all__ = ["SkeletonInputConfig", "SkeletonTransform", "SkeletonPipeline", "uniform_indices", "view_indices",
+           "dense_indices", "dense_view_indices", "parents"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +96,31 @@ def view_indices(num_frames: int, clip_len: int, num_clips: int) -> list[np.ndar
         frac = (k + 0.5) / num_clips
         out.append(np.clip(np.floor(lo + frac * (hi - lo)).astype(np.int64), 0, num_frames - 1))
     return out
+
+
+def dense_indices(num_frames: int, clip_len: int, interval: int, rng: np.random.Generator | None) -> np.ndarray:
+    """Dense sampling (mmaction2's ``SampleFrames``, one clip): ``clip_len`` frames ``interval`` apart from one start.
+
+    Train (``rng`` given): a random start among those whose window fits in the clip; test: the centred window. A clip
+    shorter than the window (``clip_len * interval`` frames) starts at 0 and loops (frame k is k mod num_frames), as
+    mmaction2 does by default, so a Video Swin recipe sees the frames its authors' pipeline fed it.
+    """
+    span = clip_len * interval
+    if rng is None:
+        start = max(num_frames - span, 0) // 2
+    else:
+        start = int(rng.integers(num_frames - span + 1)) if num_frames >= span else 0
+    return (start + np.arange(clip_len) * interval) % num_frames
+
+
+def dense_view_indices(num_frames: int, clip_len: int, interval: int, num_clips: int) -> list[np.ndarray]:
+    """``num_clips`` dense windows for testing: starts spread evenly from the first to the last window that fits
+    (mmaction2's test-mode ``SampleFrames``, rounding half to even as numpy does); one clip: the centred window."""
+    span = clip_len * interval
+    if num_clips == 1:
+        return [dense_indices(num_frames, clip_len, interval, None)]
+    starts = np.round(np.arange(num_clips) * (max(num_frames - span, 0) / (num_clips - 1))).astype(np.int64)
+    return [(s + np.arange(clip_len) * interval) % num_frames for s in starts]
 
 
 def parents(layout: Layout) -> np.ndarray:
