@@ -85,11 +85,21 @@ def test_one_draw_crops_and_flips_both_streams(video_ds):
     # the crop lies inside the box around every joint, so the heatmap keypoints mostly fall on the 8 x 8 canvas
     inside = ((a["keypoints"][..., :2] >= -0.5) & (a["keypoints"][..., :2] <= 8.5)).all(-1).mean()
     assert inside > 0.5
+    # test: the whole box at `resize` (36, as the authors' 256), no crop, heatmaps at a quarter of it (9, their 64)
     t = pipe.test_sample(video_ds, clip)
-    assert t["rgb"].shape == (1, 2, 32, 32, 3) and t["keypoints"].shape == (1, 8, 36, 3)
+    assert t["rgb"].shape == (1, 2, 36, 36, 3) and t["keypoints"].shape == (1, 8, 36, 3)
+    seen = t["keypoints"][..., 2] > 0.05
+    xy = t["keypoints"][..., :2][seen]
+    assert len(xy) and (xy >= -0.5).all() and (xy <= 9.5).all()  # the box holds every valid joint
     batch = {k: torch.from_numpy(v) for k, v in t.items()}
     x = pipe.to_model_input(batch, train=False)
-    assert x["rgb"].shape == (1, 3, 2, 32, 32) and x["pose"].shape == (1, 36, 8, 8, 8) and x["pose"].max() > 0.3
+    assert x["rgb"].shape == (1, 3, 2, 36, 36) and x["pose"].shape == (1, 36, 8, 9, 9) and x["pose"].max() > 0.3
+    # test_size: another test side, the heatmaps following it
+    small = RGBPosePipeline(RGBPoseInputConfig(**TINY_INPUT, test_size=32), video_ds.layout)
+    t = {k: torch.from_numpy(v) for k, v in small.test_sample(video_ds, clip).items()}
+    assert small.to_model_input(t, train=False)["pose"].shape == (1, 36, 8, 8, 8)
+    with pytest.raises(ValueError, match="test_size"):
+        RGBPoseInputConfig(**TINY_INPUT, test_size=-1)
 
 
 # -- init from an RGB and a heatmap run, and training --------------------------------------------------------------

@@ -3,13 +3,16 @@
 As MM-Gesture's RGBPoseConv3D pipeline (docs/recipes.md, "RGBPoseConv3D"): uniform sampling of
 8 RGB frames and, independently, 32 pose frames over the whole clip; one box over the clip's valid joints padded by
 0.25 (x1.25) and made square crops both streams; train: box -> 256 x 256 -> RandomResizedCrop(area 0.56-1) -> 224 ->
-flip p = 0.5 (left/right joints swapped), one draw for both streams; test: box -> 224, ``num_test_clips`` temporal
-views. The heatmaps are drawn at 0.25 of the RGB size (56) with sigma 0.7: the keypoints are mapped by the same view
-onto a canvas 4x smaller, which is what scaling the 224-pixel keypoints by 0.25 does.
+flip p = 0.5 (left/right joints swapped), one draw for both streams; validation and test: box -> 256 x 256, no crop
+(the authors' ``val_pipeline`` and ``test_pipeline``: both networks are fully convolutional), ``num_test_clips``
+temporal views. The heatmaps are drawn at 0.25 of the RGB size (56 in training, 64 at test) with sigma 0.7: the
+keypoints are mapped by the same view onto a canvas 4x smaller, which is what scaling the RGB-pixel keypoints by 0.25
+does.
 
 Per sample, in the data loader: ``rgb`` uint8 (T, S, S, 3) and ``keypoints`` float32 (rT, V, 3) = x, y on the heatmap
 canvas and score (test: a leading views axis on both). On the device (``to_model_input``): ``{"rgb": (B, 3, T, S, S)
-normalised, "pose": (B, C, rT, S/4, S/4)}`` heatmap volumes (microgesture.inputs.heatmaps.render_heatmaps).
+normalised, "pose": (B, C, rT, S/4, S/4)}`` heatmap volumes (microgesture.inputs.heatmaps.render_heatmaps), S being
+the batch's own side (``size`` in training, the test side otherwise).
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ class RGBPoseInputConfig:
     Attributes:
         layout: joints of the heatmaps (a subset of the stored layout); kind: "joint" or "limb" heatmaps.
         clip_len: RGB frames (8); pose_clip_len: heatmap frames (32 = clip_len x the model's speed ratio).
-        size: RGB side (224); resize: the box's canvas before the random crop (256).
+        size: RGB side in training (224); resize: the box's canvas before the random crop (256).
+        test_size: RGB side of the validation and test views, 0 = ``resize`` (256, as the authors' pipelines; the
+            heatmaps then 64); ``size`` tests at the training side.
         pose_scale: heatmap side / RGB side (0.25 -> 56); sigma: Gaussian sigma in heatmap pixels (0.7).
         geometry: clip box, training crop and flip (:class:`GeometryConfig`; box x1.25 = padding 0.25).
         num_test_clips, flip_test: test views (10 clips, no flip copy).
@@ -54,6 +59,7 @@ class RGBPoseInputConfig:
     pose_clip_len: int = 32
     size: int = 224
     resize: int = 256
+    test_size: int = 0
     pose_scale: float = 0.25
     sigma: float = 0.7
     geometry: GeometryConfig = field(default_factory=GeometryConfig)
@@ -69,6 +75,9 @@ class RGBPoseInputConfig:
         if min(self.clip_len, self.pose_clip_len, self.num_test_clips) < 1 or self.pose_size < 1:
             raise ValueError("rgbpose input: clip_len, pose_clip_len, num_test_clips and size * pose_scale must be "
                              "positive")
+        if self.test_size < 0 or (self.test_size and round(self.test_size * self.pose_scale) < 1):
+            raise ValueError(f"rgbpose input: test_size must be 0 (resize) or a side whose heatmap (x pose_scale) "
+                             f"has a pixel, got {self.test_size}")
 
     @property
     def channels(self) -> int:
@@ -77,6 +86,10 @@ class RGBPoseInputConfig:
     @property
     def pose_size(self) -> int:
         return round(self.size * self.pose_scale)
+
+    @property
+    def test_side(self) -> int:
+        return self.test_size or self.resize
 
     @property
     def num_views(self) -> int:
@@ -108,7 +121,7 @@ class RGBPosePipeline:
 
     def _pose(self, view: View, kp: np.ndarray, sc: np.ndarray) -> np.ndarray:
         """(T, V, 2), (T, V) source keypoints -> (T, V, 3) on the heatmap canvas: the RGB view, pose_scale smaller."""
-        ps = self.cfg.pose_size
+        ps = round(view.size[0] * self.cfg.pose_scale)
         kp, sc = View(view.box, (ps, ps), view.flip).keypoints(kp, sc, self.layout.joint_flip,
                                                                  self.cfg.flip_convention)  # fmt: skip
         return np.concatenate([kp, sc[..., None]], -1).astype(np.float32)
@@ -125,11 +138,13 @@ class RGBPosePipeline:
         return {self.key: frames, self.pose_key: self._pose(view, kp[pose_idx], sc[pose_idx])}
 
     def test_sample(self, ds: Dataset, clip: Clip) -> dict[str, np.ndarray]:
-        """{rgb: uint8 (views, T, S, S, 3), keypoints: (views, rT, V, 3)}: box -> S x S, temporal clips (x flip)."""
+        """{rgb: uint8 (views, T, S, S, 3), keypoints: (views, rT, V, 3)}: box -> S x S at the test side, temporal
+        clips (x flip)."""
         c = self.cfg
         kp, sc, frame = self._skeleton(ds, clip)
         box = clip_box(kp, sc, self.geometry, frame=frame)
-        views = [View(box, (c.size, c.size), flip) for flip in ((False, True) if c.flip_test else (False,))]
+        side = c.test_side
+        views = [View(box, (side, side), flip) for flip in ((False, True) if c.flip_test else (False,))]
         rgb_idx = view_indices(clip.num_frames, c.clip_len, c.num_test_clips)
         pose_idx = view_indices(len(kp), c.pose_clip_len, c.num_test_clips)
         frames = self.video.render(ds, clip, rgb_idx, [views] * len(rgb_idx))
@@ -139,5 +154,6 @@ class RGBPosePipeline:
     def to_model_input(self, batch: dict[str, torch.Tensor], *, train: bool) -> dict[str, torch.Tensor]:
         """{"rgb": float (B, 3, T, S, S) normalised, "pose": (B, C, rT, S', S') heatmaps}, on the batch's device."""
         kp = batch[self.pose_key]
-        pose = render_heatmaps(kp[..., :2], kp[..., 2], self.cfg.pose_size, self.cfg.sigma, self.edges)
+        side = round(batch[self.key].shape[-2] * self.cfg.pose_scale)  # the keypoints' canvas: 56 train, 64 test
+        pose = render_heatmaps(kp[..., :2], kp[..., 2], side, self.cfg.sigma, self.edges)
         return {"rgb": self.video.to_model_input(batch, train=train), "pose": pose}
