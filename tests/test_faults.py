@@ -400,16 +400,21 @@ def test_a_test_view_the_branch_does_not_have_is_named(tiny, run, tmp_path, caps
     assert not out.exists()
 
 
+def test_validation_views_the_branch_does_not_have_are_named(tiny, tmp_path, capsys):
+    _refused(["train", "-d", tiny, "-o", tmp_path / "run", *FAST, "--set", "train.val_views={test_crops: 1}"],
+             capsys, "train.val_views", "test_crops", "joint-dstcnn")
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_test_view_value_the_run_cannot_take_is_named(tmp_path, capsys):
     """3 spatial crops need the uncropped, resized frame (input.resize_short): a run on skeleton crops refuses them
     in one line naming its checkpoint, before any prediction."""
-    from microgesture.train.inference import _with_test_views
-    from microgesture.train.resolve import TrainingError, resolve_config
+    from microgesture.train.resolve import TrainingError, resolve_config, with_test_views
 
     cfg = resolve_config(branch="rgb-r2plus1d", dataset="", overrides={"input": {"crop": "skeleton"}})
     with pytest.raises(TrainingError, match=r"model\.ckpt: test_crops must be 1 or 3 \(3 needs resize_short\)"):
-        _with_test_views(cfg, {"test_crops": 3}, tmp_path / "model.ckpt")
-    assert _with_test_views(cfg, {"flip_test": False}, tmp_path / "model.ckpt").input["flip_test"] is False
+        with_test_views(cfg, {"test_crops": 3}, tmp_path / "model.ckpt")
+    assert with_test_views(cfg, {"flip_test": False}, tmp_path / "model.ckpt").input["flip_test"] is False
 
 
 def test_evaluate_on_labels_the_checkpoint_cannot_hold(tiny, run, tmp_path, capsys):

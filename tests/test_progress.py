@@ -170,6 +170,18 @@ def test_train_and_predict_show_progress_and_the_estimate(tmp_path):
     assert lines[1].startswith("3 predictions (joint-dstcnn)")
 
 
+def test_estimate_scales_predictions_by_the_views_validation_lacked():
+    """With train.val_views a validated clip costs 1 view and a predicted one 12: the clock's clip time, measured on
+    validation, is scaled by 12 for the prediction passes only."""
+    from microgesture.clock import Estimate
+
+    e = Estimate(step_s=1.0, clip_s=0.1, clip_measured=True, steps_left=10, val_clips_left=20, predict_clips=30,
+                 predict_scale=12.0)
+    assert e.train_s == pytest.approx(10.0) and e.val_s == pytest.approx(2.0) and e.predict_s == pytest.approx(36.0)
+    assert Estimate(step_s=1.0, clip_s=0.1, clip_measured=True, steps_left=0, val_clips_left=0,
+                    predict_clips=30).predict_s == pytest.approx(3.0)
+
+
 def test_missing_logger_package_is_one_line_exit_2(tmp_path):
     from conftest import make_tiny_dataset
 

@@ -30,6 +30,7 @@ def test_mm_gesture_swin_branches_see_whole_frames_as_the_authors(mm_gesture):
         assert inp.flip_test is False and inp.num_test_clips == 4, name
         assert inp.resize_short == 256 and inp.test_crops == 3 and inp.num_views == 12, name
         assert cfg.train.batch_size == size, name
+        assert cfg.train.val_views == {"num_test_clips": 1, "test_crops": 1}, name  # val_pipeline: 1 clip, centre
 
 
 def test_mm_gesture_rgb_only_runs_the_repeated_epochs(mm_gesture):

@@ -92,6 +92,36 @@ def test_evaluate_with_other_test_views(tiny_dataset, tmp_path):
     assert load_checkpoint(tmp_path / "run").pipeline.num_views == 4
 
 
+def test_val_views_validate_on_fewer_views_and_predict_on_the_runs(tiny_dataset, tmp_path, monkeypatch):
+    """train.val_views: the per-epoch validation sees those views (1 here), the predictions written after training
+    the run's own (2 clips + flipped copies); a key or value the branch cannot take fails before any work."""
+    from microgesture.train.module import BranchModule
+    from microgesture.train.resolve import TrainingError
+
+    seen = []
+    real_val, real_views = BranchModule.validation_step, BranchModule.predict_views
+
+    def on_val(self, batch, batch_idx):
+        seen.append("val")
+        return real_val(self, batch, batch_idx)
+
+    def views(self, batch):
+        seen.append(next(v for k, v in batch.items() if isinstance(v, torch.Tensor) and v.ndim >= 2).shape[1])
+        return real_views(self, batch)
+
+    monkeypatch.setattr(BranchModule, "validation_step", on_val)
+    monkeypatch.setattr(BranchModule, "predict_views", views)
+    cfg = _cfg(tiny_dataset, input={"flip_test": True}, train={"val_views": {"num_test_clips": 1, "flip_test": False}})
+    fit(cfg, out=tmp_path / "run", progress=False)
+    val = [seen[i + 1] for i, x in enumerate(seen) if x == "val"]
+    after = seen[max(i for i, x in enumerate(seen) if x == "val") + 2:]
+    assert val and set(val) == {1} and after and set(after) == {4}
+    with pytest.raises(TrainingError, match="train.val_views: test_crops is not a test view of branch joint-dstcnn"):
+        _cfg(tiny_dataset, train={"val_views": {"test_crops": 1}})
+    with pytest.raises(TrainingError, match="train.val_views: .*num_test_clips"):
+        _cfg(tiny_dataset, train={"val_views": {"num_test_clips": 0}})
+
+
 def test_training_learns_the_tiny_task(tiny_dataset, tmp_path):
     cfg = _cfg(tiny_dataset, train={"epochs": 40, "batch_size": 4}, optim={"lr": 1e-2}, loss={"semantic_weight": 0.1},
                input={"flip_prob": 0.0, "flip_test": False, "rotate_deg": 0.0, "joint_dropout": 0.0})

@@ -34,10 +34,11 @@ class Estimate:
     """Seconds left in a run, from measured (or guessed) unit costs; ``parts()`` names where they go."""
 
     def __init__(self, *, step_s: float, clip_s: float, clip_measured: bool, steps_left: int, val_clips_left: int,
-                 predict_clips: int, predict_passes: int = 0, pass_s: float = 0.0):
+                 predict_clips: int, predict_passes: int = 0, pass_s: float = 0.0, predict_scale: float = 1.0):
         self.step_s, self.clip_s, self.clip_measured = step_s, clip_s, clip_measured
         self.steps_left, self.val_clips_left, self.predict_clips = steps_left, val_clips_left, predict_clips
         self.predict_passes, self.pass_s = predict_passes, pass_s
+        self.predict_scale = predict_scale  # a predicted clip's cost / a validated clip's (test views / val views)
 
     @property
     def train_s(self) -> float:
@@ -49,7 +50,7 @@ class Estimate:
 
     @property
     def predict_s(self) -> float:
-        return self.predict_clips * self.clip_s + self.predict_passes * self.pass_s
+        return self.predict_clips * self.clip_s * self.predict_scale + self.predict_passes * self.pass_s
 
     @property
     def total_s(self) -> float:
@@ -70,6 +71,7 @@ class RunClock(Callback):
     Args:
         batch_size: training batch size (to guess the prediction cost per clip before it is measured).
         views: test views per clip (prediction costs that many forward passes per clip).
+        val_views: views per validated clip when validation has its own (``train.val_views``); default ``views``.
         val_clips: clips in each validation pass; ``val_every``: epochs between validations.
         predict_clips: clips predicted after training (all predicted splits), in ``predict_passes`` passes (each
             starts its loader: the start-up measured on the first validation is counted once per pass).
@@ -80,9 +82,10 @@ class RunClock(Callback):
     """
 
     def __init__(self, *, batch_size: int, views: int, val_clips: int, val_every: int, predict_clips: int,
-                 predict_passes: int = 0,
+                 predict_passes: int = 0, val_views: int | None = None,
                  advice: Callable[[float], str | None] | None = None, bars: bool = True, first_steps: int = 3):
         self.batch_size, self.views, self.val_clips = max(1, batch_size), max(1, views), val_clips
+        self.val_views = max(1, val_views or self.views)
         self.val_every, self.predict_clips, self.advice = max(1, val_every), predict_clips, advice
         self.predict_passes, self.pass_s = predict_passes, 0.0
         self.first_steps, self.bars = max(1, first_steps), bars
@@ -109,11 +112,12 @@ class RunClock(Callback):
         first = epoch + 1 if in_epoch >= spe else epoch  # at an epoch's end its validation has run
         vals_left = sum(1 for e in range(first, trainer.max_epochs) if (e + 1) % self.val_every == 0)
         # a forward pass costs about a third of a training step (forward + backward), per view
-        guess = step_s / self.batch_size / 3 * self.views
+        guess = step_s / self.batch_size / 3 * self.val_views  # clip_s is a validated clip's cost
         return Estimate(step_s=step_s, clip_s=self.clip_s if self.clip_s is not None else guess,
                         clip_measured=self.clip_s is not None, steps_left=steps_left,
                         val_clips_left=vals_left * self.val_clips, predict_clips=self.predict_clips,
-                        predict_passes=self.predict_passes, pass_s=self.pass_s)
+                        predict_passes=self.predict_passes, pass_s=self.pass_s,
+                        predict_scale=self.views / self.val_views)
 
     def _announce(self, trainer, pl_module, *, updated: bool) -> None:
         e = self.estimate(trainer)

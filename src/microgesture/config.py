@@ -86,6 +86,9 @@ class TrainConfig:
     val_every: int = 1
     select: str = "last"  # which weights predict: "last" epoch or "best" val top-1
     test_average: str = "prob"  # how test views (clips x flip) are averaged: "prob" or "logit"
+    # test views of the per-epoch validation only (e.g. {num_test_clips: 1, test_crops: 1}: mmaction2 validates Video
+    # Swin on one clip while testing on 12 views); the predictions written after training use the run's own
+    val_views: dict = field(default_factory=dict)
     limit_train_batches: float = 1.0  # fraction or count, for smoke tests
     # preds_train.npz and the train row of metrics.json; off saves a full decode of the train split (video branches)
     predict_train: bool = True

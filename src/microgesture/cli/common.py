@@ -41,7 +41,7 @@ def size(text: str | None, flag: str) -> tuple[int, int] | None:
     return w, h
 
 
-# Test views other than the run's, for `evaluate` and `predict` (microgesture.train.inference.TEST_VIEW_KEYS)
+# Test views other than the run's, for `evaluate` and `predict` (microgesture.train.resolve.TEST_VIEW_KEYS)
 TEST_CLIPS = typer.Option(0, "--test-clips", min=0, help="temporal views per clip (0: the run's)")
 FLIP_TEST = typer.Option(None, "--flip-test/--no-flip-test", help="add each view's mirrored copy (flip TTA); "
                                                                    "default: the run's")

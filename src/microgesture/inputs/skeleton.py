@@ -62,6 +62,9 @@ class SkeletonInputConfig:
         bad = [f for f in self.features if f not in ("joint", "bone", "motion")]
         if bad or not self.features:
             raise ValueError(f"features must be a non-empty subset of joint, bone, motion; got {self.features}")
+        if self.clip_len < 1 or self.num_test_clips < 1:  # no test view at all would predict nothing
+            raise ValueError(f"clip_len and num_test_clips must be at least 1, got {self.clip_len}, "
+                             f"{self.num_test_clips}")
 
     @property
     def channels(self) -> int:

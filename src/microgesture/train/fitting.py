@@ -21,7 +21,7 @@ from microgesture.models.protocols import LoadsSources
 from microgesture.train.data import make_loader
 from microgesture.train.inference import checkpoint_path, predict_all, read_checkpoint
 from microgesture.train.module import HEAD_PREFIXES, BranchModule, L
-from microgesture.train.resolve import TrainingError
+from microgesture.train.resolve import TrainingError, with_test_views
 
 __all__ = ["fit", "init_from"]
 
@@ -104,14 +104,16 @@ def fit(cfg: RunConfig, *, out: str | Path, resume: bool = False, check: bool = 
     weights = sqrt_sampler_weights([c.label for c in train_clips], len(ds.classes)) if cfg.loss.sampler == "sqrt" \
         else None
     train_dl = make_loader(ds, train_clips, module.pipeline, train=True, cfg=cfg, weights=weights)
-    val_dl = make_loader(ds, val_clips, module.pipeline, train=False, cfg=cfg) if val_clips else None
+    val_pipe = _val_pipeline(cfg, module, ds)
+    val_dl = make_loader(ds, val_clips, val_pipe, train=False, cfg=cfg) if val_clips else None
     # the first write to ``out``, once the model and the loaders are built (a failure before leaves no run behind)
     resumed = prepare_run_dir(out, cfg, ds, resume=resume, overwrite=overwrite)
     cfg.save(out / "config.yaml")
     write_text(out / "env.json", json.dumps(_env(), indent=2) + "\n")
     ckpt_dir = out / "checkpoints"
     passes = [s for s in ds.splits() if s != "train" or cfg.train.predict_train]  # predict_all's, after training
-    clock = _clock(cfg, module, bars=progress, val_clips=len(val_clips), passes=[len(ds.split(s)) for s in passes])
+    clock = _clock(cfg, module, bars=progress, val_clips=len(val_clips), passes=[len(ds.split(s)) for s in passes],
+                   val_views=getattr(val_pipe, "num_views", 1))
     trainer = _trainer(cfg, out, ckpt_dir=ckpt_dir, has_val=val_dl is not None, steps_per_epoch=len(train_dl),
                        clock=clock, logger=logger, stop_after_epoch=stop_after_epoch)
     last = ckpt_dir / "last.ckpt"
@@ -161,13 +163,22 @@ def _build_module(cfg: RunConfig, ds: Dataset, counts: list[int], out: Path) -> 
     return module
 
 
-def _clock(cfg: RunConfig, module: BranchModule, *, bars: bool, val_clips: int, passes: list[int]):
+def _val_pipeline(cfg: RunConfig, module: BranchModule, ds: Dataset):
+    """The pipeline of the per-epoch validation: the module's own, or its input with ``train.val_views`` as the test
+    views (the predictions written after training keep the run's test views)."""
+    if not cfg.train.val_views:
+        return module.pipeline
+    vcfg = with_test_views(cfg, cfg.train.val_views, "train.val_views")
+    return module.branch.make_pipeline(module.branch.input_config(vcfg.input), ds.layout)
+
+
+def _clock(cfg: RunConfig, module: BranchModule, *, bars: bool, val_clips: int, passes: list[int], val_views: int):
     """Progress bars, ETA and the whole-run estimate (with the GPU-recipe advice on a CPU): microgesture.clock."""
     from microgesture.clock import RunClock
     from microgesture.sizes import cpu_advice
 
     tc = cfg.train
-    return RunClock(batch_size=tc.batch_size, views=module.pipeline.num_views, val_clips=val_clips,
+    return RunClock(batch_size=tc.batch_size, views=module.pipeline.num_views, val_clips=val_clips, val_views=val_views,
                     val_every=tc.val_every, predict_clips=sum(passes), predict_passes=len(passes), bars=bars,
                     advice=cpu_advice(cfg, on_gpu=_gpu(tc)))
 

@@ -17,13 +17,10 @@ from microgesture.metrics import classification_report
 from microgesture.predictions import Predictions, save_predictions
 from microgesture.train.data import ClipDataset
 from microgesture.train.module import BranchModule
-from microgesture.train.resolve import TrainingError
+from microgesture.train.resolve import TEST_VIEW_KEYS, TrainingError, with_test_views
 
 __all__ = ["predict", "predict_all", "load_checkpoint", "checkpoint_path", "evaluate", "TEST_VIEW_KEYS"]
 
-# Input fields that only choose the test views (temporal clips, the flipped copy, spatial crops): changing them at
-# evaluation time reads a trained model differently without touching what it was trained on.
-TEST_VIEW_KEYS = ("num_test_clips", "flip_test", "test_crops")
 
 
 def predict(module: BranchModule, ds: Dataset, clips: list[Clip], *, batch_size: int = 16,
@@ -90,26 +87,6 @@ def read_checkpoint(p: Path, *, map_location: str = "cpu") -> dict:
     return ck
 
 
-def _with_test_views(cfg, test_views: dict, where: Path):
-    """``cfg`` with its input's test views replaced; a key that is not a test view, or that this branch's input does
-    not have (``test_crops`` of a skeleton branch), is refused naming the checkpoint."""
-    from microgesture.branches import get_branch
-
-    branch = get_branch(cfg.branch)
-    known = set(branch.input_cls.__dataclass_fields__)
-    bad = sorted(k for k in test_views if k not in TEST_VIEW_KEYS or k not in known)
-    if bad:
-        usable = ", ".join(k for k in TEST_VIEW_KEYS if k in known)
-        raise TrainingError(f"{where}: {', '.join(bad)} is not a test view of branch {cfg.branch} "
-                            f"(test views: {usable})")
-    values = {**cfg.input, **test_views}
-    try:  # a value the run's input cannot take (3 RGB crops without resize_short), before anything is built
-        branch.input_config(values)
-    except ValueError as e:
-        raise TrainingError(f"{where}: {e}") from None
-    return replace(cfg, input=values)
-
-
 def load_checkpoint(path: str | Path, *, map_location: str = "cpu", test_views: dict | None = None) -> BranchModule:
     """Rebuild a trained branch from ``model.ckpt`` (or a Lightning checkpoint, or a run directory).
 
@@ -123,7 +100,7 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu", test_views: 
     meta = ck["microgesture"]
     cfg = from_dict(meta["config"])
     if test_views:
-        cfg = _with_test_views(cfg, test_views, p)
+        cfg = with_test_views(cfg, test_views, p)
     if cfg.model.get("pretrained"):  # the checkpoint holds the weights: no download or weights file needed
         cfg = replace(cfg, model={**cfg.model, "pretrained": ""})
     module = BranchModule(cfg=cfg, classes=tuple(meta["classes"]), source_layout=meta["source_layout"],
