@@ -260,3 +260,18 @@ def test_run_and_demo_take_size_and_logger(tiny_dataset, tmp_path, monkeypatch, 
     code, err = cli("run", "demo", "--size", "gpu", "-o", str(tmp_path / "x"))
     assert code == 2 and "size 'gpu'" in err
     assert not (tmp_path / "aim").exists() and not (tmp_path / "x").exists()
+
+
+def test_stage_keys_leave_out_fields_added_at_their_neutral_values():
+    """A study cached before train.val_views and input.frame_interval existed keeps its stage keys (those fields at
+    their defaults train exactly as before); set to anything else, they are part of the key."""
+    from microgesture.stages import _keyed_config
+    from microgesture.train import resolve_config
+
+    plain = _keyed_config(resolve_config(branch="rgb-r2plus1d", dataset=""))
+    assert "val_views" not in plain["train"] and "frame_interval" not in plain["input"]
+    assert "test_average" in plain["train"] and "clip_len" in plain["input"]  # only those two are left out
+    set_ = _keyed_config(resolve_config(branch="rgb-r2plus1d", dataset="", overrides={
+        "train": {"val_views": {"num_test_clips": 1}}, "input": {"frame_interval": 2}}))
+    assert set_["train"]["val_views"] == {"num_test_clips": 1} and set_["input"]["frame_interval"] == 2
+    assert "frame_interval" not in _keyed_config(resolve_config(branch="joint-dstcnn", dataset=""))["input"]

@@ -22,6 +22,20 @@ __all__ = ["stage_train", "stage_fuse", "stage_pseudo"]
 log = logging.getLogger(__name__)
 
 
+# Run-config fields added after studies were cached, at the values under which a run trains as before they existed:
+# left out of a stage's key, so that upgrading does not retrain what would train the same (a new field that changes
+# what its default does, such as rgbpose's test_size, stays in the key and reruns the stage).
+_NEUTRAL = {("train", "val_views"): {}, ("input", "frame_interval"): 0}
+
+
+def _keyed_config(cfg) -> dict:
+    d = cfg.to_dict()
+    for (section, key), neutral in _NEUTRAL.items():
+        if key in d.get(section, {}) and d[section][key] == neutral:
+            del d[section][key]
+    return d
+
+
 def stage_train(exp: ExperimentConfig, out: Path, dataset: Path, *, tag: str,
                 upstream: dict[str, Path] | None = None, logger: str | None = None) -> dict[str, Path]:
     """Train every branch of ``exp`` in order into ``out/tag/NAME``. ``run:NAME`` references resolve to this stage's
@@ -39,7 +53,7 @@ def stage_train(exp: ExperimentConfig, out: Path, dataset: Path, *, tag: str,
             fps[cfg.dataset] = dataset_fingerprint(Path(cfg.dataset))
         run = out / tag / name
         # a source's own key is part of a dependent's: retraining the source retrains what starts from it
-        keyed: dict = {"config": cfg.to_dict(), "data": fps[cfg.dataset]}
+        keyed: dict = {"config": _keyed_config(cfg), "data": fps[cfg.dataset]}
         if deps:  # (absent otherwise, so studies without references keep the keys they had)
             keyed["sources"] = {d: json.loads((known[d] / "stage.json").read_text())["key"] for d in deps}
         key = digest(keyed)
