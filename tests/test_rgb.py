@@ -429,6 +429,21 @@ def test_each_video_branch_trains_a_step(name, all_modalities, tmp_path):
     assert p.logits.shape == (3, 3) and np.isfinite(p.logits).all()
 
 
+def test_swin_trains_with_the_mm_gesture_sampling_and_views(all_modalities, tmp_path):
+    """The MM-Gesture Video Swin input end to end at toy size: dense frames 2 apart, whole frames at short side 36,
+    2 clips x 3 crops at test, validation on 1 clip and the centre crop."""
+    from microgesture.predictions import load_predictions
+    from microgesture.train import fit, load_checkpoint
+
+    cfg = _fit_cfg("rgb-swin3d-t", all_modalities, input={
+        "frame_interval": 2, "crop": "none", "resize_short": 36, "num_test_clips": 2, "test_crops": 3,
+        "flip_test": False}, train={"val_views": {"num_test_clips": 1, "test_crops": 1}})
+    m = fit(cfg, out=tmp_path / "run", progress=False)
+    assert m["test"]["n"] == 3 and np.isfinite(load_predictions(tmp_path / "run" / "preds_test.npz").logits).all()
+    module = load_checkpoint(tmp_path / "run")
+    assert module.pipeline.num_views == 6 and module.cfg.input["frame_interval"] == 2
+
+
 def test_init_from_another_class_count(tmp_path, caplog):
     from microgesture.train import BranchModule, fit, init_from, load_checkpoint
 
