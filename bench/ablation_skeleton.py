@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from microgesture.config import merge
-from microgesture.layouts import Layout, get_layout, register_layout
+from microgesture.layouts import get_layout, without_joints
 from microgesture.multiseed import CUE_GROUPS, group_f1
 from microgesture.train import fit, resolve_config
 
@@ -67,33 +67,6 @@ ROWS = [
 LIPS = "bite/press lips"
 
 
-def without_joints(layout: str, names: list[str]) -> Layout:
-    """``layout`` less the joints in ``names`` it has, registered as ``<layout>-minus-<k>``; its edges and flip pairs
-    are those among the kept joints. Refused if it has none of them, or if they take a joint's mirror but not the
-    joint, or the centre or a shoulder."""
-    from microgesture.layouts import _make
-
-    src = get_layout(layout)
-    drop = {i for i, j in enumerate(src.joints) if j in names}
-    if not drop:
-        raise SystemExit(f"--drop-joints: layout {layout} has none of {', '.join(names)}")
-    if any(src.joint_flip[i] not in drop for i in drop) or drop & {*src.center, *src.shoulders}:
-        raise SystemExit(f"--drop-joints: {layout} would lose a joint's mirror, its centre or a shoulder")
-    keep = [i for i in range(src.num_joints) if i not in drop]
-    new = {old: k for k, old in enumerate(keep)}
-    derived = _make(
-        name=f"{layout}-minus-{len(drop)}", joints=[src.joints[i] for i in keep],
-        source=[src.source[i] for i in keep] if src.source is not None else None,
-        center=tuple(new[i] for i in src.center), shoulders=(new[src.shoulders[0]], new[src.shoulders[1]]),
-        edges=[(new[a], new[b]) for a, b in src.edges if a in new and b in new],
-        flip_pairs=[(new[i], new[j]) for i, j in enumerate(src.joint_flip) if i < j and i in new],
-        parts={k: tuple(new[i] for i in v if i in new) for k, v in src.parts.items()})
-    try:
-        return get_layout(derived.name)
-    except KeyError:
-        return register_layout(derived)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="runs/synth_small_nv")
@@ -129,7 +102,10 @@ def main() -> None:
             label = f"{label}, {' '.join(args.overrides)}"
             over = merge(over, extra)
         if args.drop_joints:
-            lay = without_joints(over["input"]["layout"], args.drop_joints)
+            try:
+                lay = without_joints(over["input"]["layout"], args.drop_joints)
+            except ValueError as e:
+                raise SystemExit(f"--drop-joints: {e}") from None
             gone = [j for j in get_layout(over["input"]["layout"]).joints if j not in lay.joints]
             label = f"{label}, without {', '.join(gone)}"
             over = merge(over, {"input": {"layout": lay.name}})

@@ -93,20 +93,16 @@ def test_registry_rejects_duplicates_and_unknown():
     assert isinstance(get_layout(get_layout("aim68")), Layout)
 
 
-def test_bench_layout_without_joints():
-    """bench/ablation_skeleton.py --drop-joints: the derived layout keeps the other joints, their edges, flips and
-    parts, converts OpenPose-137 like its source less those columns, and refuses what would break it."""
-    import importlib.util
-    from pathlib import Path
+def test_layout_without_joints():
+    """layouts.without_joints (bench/ablation_skeleton.py --drop-joints): the derived layout keeps the other joints,
+    their edges, flips and parts, converts OpenPose-137 like its source less those columns, and refuses what would
+    break it."""
+    from microgesture.layouts import without_joints
 
-    path = Path(__file__).resolve().parents[1] / "bench" / "ablation_skeleton.py"
-    spec = importlib.util.spec_from_file_location("ablation_skeleton", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
     src = get_layout("mmg36")
     mouth = ["mouth_48", "mouth_51", "mouth_54", "mouth_57", "face_62"]  # face_62 is aim68's: ignored here
     try:
-        lay = mod.without_joints("mmg36", mouth)
+        lay = without_joints("mmg36", mouth)
         assert lay.name == "mmg36-minus-4" and lay.num_joints == 32
         assert [j for j in src.joints if j not in mouth[:4]] == list(lay.joints)
         assert all(lay.joints[a] not in mouth and lay.joints[b] not in mouth for a, b in lay.edges)
@@ -118,12 +114,12 @@ def test_bench_layout_without_joints():
         x = np.random.default_rng(0).random((4, 137, 3)).astype(np.float32)
         keep = [k for k, j in enumerate(src.joints) if j not in mouth]
         np.testing.assert_array_equal(convert(x, "openpose137", lay), convert(x, "openpose137", src)[:, keep])
-        assert mod.without_joints("mmg36", mouth) is lay  # registered once
-        with pytest.raises(SystemExit, match="has none of"):
-            mod.without_joints("mmg36", ["face_62"])
-        with pytest.raises(SystemExit, match="mirror"):
-            mod.without_joints("mmg36", ["r_eye"])
-        with pytest.raises(SystemExit, match="centre or a shoulder"):
-            mod.without_joints("mmg36", ["neck"])
+        assert without_joints("mmg36", mouth) is lay  # registered once
+        with pytest.raises(ValueError, match="has none of"):
+            without_joints("mmg36", ["face_62"])
+        with pytest.raises(ValueError, match="mirror"):
+            without_joints("mmg36", ["r_eye"])
+        with pytest.raises(ValueError, match="centre or a shoulder"):
+            without_joints("mmg36", ["neck"])
     finally:
         LAYOUTS.pop("mmg36-minus-4", None)

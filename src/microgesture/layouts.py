@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Layout", "register_layout", "get_layout", "list_layouts", "convert", "LAYOUTS"]
+__all__ = ["Layout", "register_layout", "get_layout", "list_layouts", "without_joints", "convert", "LAYOUTS"]
 
 
 @dataclass(frozen=True)
@@ -327,6 +327,34 @@ def list_layouts() -> list[str]:
 
 for _builder in (_openpose137, _mmg36, _aim68, _miga22, _coco17):
     register_layout(_builder())
+
+
+def without_joints(layout: str | Layout, names: list[str]) -> Layout:
+    """``layout`` less the joints in ``names`` it has, registered as ``<layout>-minus-<k>`` (once: asking again returns
+    it); its edges, flip pairs and parts are those among the kept joints. For ablations of which points a class is
+    learnt from. ValueError if it has none of them, or if they take a joint's mirror but not the joint, or the centre
+    or a shoulder (the normalisation needs them)."""
+    src = get_layout(layout)
+    drop = {i for i, j in enumerate(src.joints) if j in names}
+    if not drop:
+        raise ValueError(f"layout {src.name} has none of {', '.join(names)}")
+    if any(src.joint_flip[i] not in drop for i in drop) or drop & {*src.center, *src.shoulders}:
+        raise ValueError(f"{src.name} would lose a joint's mirror, its centre or a shoulder")
+    keep = [i for i in range(src.num_joints) if i not in drop]
+    new = {old: k for k, old in enumerate(keep)}
+    name = f"{src.name}-minus-{len(drop)}"
+    derived = _make(
+        name=name, joints=[src.joints[i] for i in keep],
+        source=[src.source[i] for i in keep] if src.source is not None else None,
+        center=tuple(new[i] for i in src.center), shoulders=(new[src.shoulders[0]], new[src.shoulders[1]]),
+        edges=[(new[a], new[b]) for a, b in src.edges if a in new and b in new],
+        flip_pairs=[(new[i], new[j]) for i, j in enumerate(src.joint_flip) if i < j and i in new],
+        parts={k: tuple(new[i] for i in v if i in new) for k, v in src.parts.items()})
+    if name in LAYOUTS:
+        if LAYOUTS[name] != derived:
+            raise ValueError(f"layout {name!r} is already registered with other joints")
+        return LAYOUTS[name]
+    return register_layout(derived)
 
 
 def selection(src: str | Layout, dst: str | Layout) -> np.ndarray:
