@@ -75,7 +75,7 @@ class RGBPoseInputConfig:
         if min(self.clip_len, self.pose_clip_len, self.num_test_clips) < 1 or self.pose_size < 1:
             raise ValueError("rgbpose input: clip_len, pose_clip_len, num_test_clips and size * pose_scale must be "
                              "positive")
-        if self.test_size < 0 or (self.test_size and round(self.test_size * self.pose_scale) < 1):
+        if self.test_size < 0 or (self.test_size and self.heatmap_side(self.test_size) < 1):
             raise ValueError(f"rgbpose input: test_size must be 0 (resize) or a side whose heatmap (x pose_scale) "
                              f"has a pixel, got {self.test_size}")
 
@@ -83,9 +83,13 @@ class RGBPoseInputConfig:
     def channels(self) -> int:
         return heatmap_channels(self.layout, self.kind)
 
+    def heatmap_side(self, rgb_side: int) -> int:
+        """The heatmap canvas of an RGB view ``rgb_side`` pixels wide: pose_scale of it (224 -> 56, 256 -> 64)."""
+        return round(rgb_side * self.pose_scale)
+
     @property
     def pose_size(self) -> int:
-        return round(self.size * self.pose_scale)
+        return self.heatmap_side(self.size)
 
     @property
     def test_side(self) -> int:
@@ -121,7 +125,7 @@ class RGBPosePipeline:
 
     def _pose(self, view: View, kp: np.ndarray, sc: np.ndarray) -> np.ndarray:
         """(T, V, 2), (T, V) source keypoints -> (T, V, 3) on the heatmap canvas: the RGB view, pose_scale smaller."""
-        ps = round(view.size[0] * self.cfg.pose_scale)
+        ps = self.cfg.heatmap_side(view.size[0])
         kp, sc = View(view.box, (ps, ps), view.flip).keypoints(kp, sc, self.layout.joint_flip,
                                                                  self.cfg.flip_convention)  # fmt: skip
         return np.concatenate([kp, sc[..., None]], -1).astype(np.float32)
@@ -154,6 +158,6 @@ class RGBPosePipeline:
     def to_model_input(self, batch: dict[str, torch.Tensor], *, train: bool) -> dict[str, torch.Tensor]:
         """{"rgb": float (B, 3, T, S, S) normalised, "pose": (B, C, rT, S', S') heatmaps}, on the batch's device."""
         kp = batch[self.pose_key]
-        side = round(batch[self.key].shape[-2] * self.cfg.pose_scale)  # the keypoints' canvas: 56 train, 64 test
+        side = self.cfg.heatmap_side(batch[self.key].shape[-2])  # the keypoints' canvas: 56 train, 64 test
         pose = render_heatmaps(kp[..., :2], kp[..., 2], side, self.cfg.sigma, self.edges)
         return {"rgb": self.video.to_model_input(batch, train=train), "pose": pose}

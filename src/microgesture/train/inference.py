@@ -22,7 +22,6 @@ from microgesture.train.resolve import TEST_VIEW_KEYS, TrainingError, with_test_
 __all__ = ["predict", "predict_all", "load_checkpoint", "checkpoint_path", "evaluate", "TEST_VIEW_KEYS"]
 
 
-
 def predict(module: BranchModule, ds: Dataset, clips: list[Clip], *, batch_size: int = 16,
             num_workers: int = 0, description: str = "predict") -> np.ndarray:
     """Test-pipeline logits (N, K) for ``clips`` (views averaged), with a progress bar named ``description``."""
