@@ -101,5 +101,25 @@ def test_headroom_counts_clips_some_branch_gets_right_against_the_best(tmp_path)
     assert h["best"] == ["joint"]
     assert h["all"] == pytest.approx([100 * 2 / 9])  # clips 6 and 7; clip 8 nobody gets
     assert h["pairs"]["rgb"][0] == pytest.approx(100 / 9) and h["pairs"]["heatmap"][0] == pytest.approx(200 / 9)
+    # rgb and heatmap agree on the wrong class wherever joint alone is right: no weighting gains on test
+    assert h["tuned_on_test"] == pytest.approx([0.0])
     text = headroom_table(h)
     assert "(`joint`): all branches +22.2" in text and "the best branch or `rgb`: +11.1" in text
+    assert "fitted on the test labels (a bound, not a result), minus the best branch: +0.0" in text
+
+
+def test_fusion_tuned_on_test_gains_where_the_best_branch_is_unsure_and_the_other_sure(tmp_path):
+    y = np.array([0, 1, 2] * 4)
+    ids = [f"c{i}" for i in range(12)]
+    joint = 4.0 * np.eye(3)[y]
+    joint[[9, 10, 11]] = 0.3 * np.eye(3)[(y[[9, 10, 11]] + 1) % 3]  # wrong, barely
+    rgb = 4.0 * np.eye(3)[(y + 2) % 3]  # wrong and sure everywhere ...
+    rgb[[9, 10, 11]] = 4.0 * np.eye(3)[y[[9, 10, 11]]]  # ... but where joint is unsure: right
+    runs = {}
+    for name, logits in (("joint", joint), ("rgb", rgb)):
+        (tmp_path / name).mkdir()
+        save_predictions(tmp_path / name / "preds_test.npz", Predictions(ids, logits, y, ("a", "b", "c")))
+        runs[name] = str(tmp_path / name)
+    h = headroom({0: {"runs": runs}})
+    assert h["all"] == pytest.approx([25.0])
+    assert 0.0 < h["tuned_on_test"][0] <= h["all"][0] + 1e-9
