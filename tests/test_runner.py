@@ -94,6 +94,11 @@ def test_shipped_configs_load_and_reject_unknown_keys(tmp_path):
         load_experiment(bad)
     with pytest.raises(FileNotFoundError, match="shipped"):
         load_experiment("nope")
+    bad.write_text("name: x\ndataset: {synth: {preset: small, frame_size: [640, 300]}}\nbranches: {}\n")
+    with pytest.raises(ValueError, match=r"bad.yaml: dataset.synth: frame_size 640x300: keep .* 16:9"):
+        load_experiment(bad)
+    bad.write_text("name: x\ndataset: {synth: {preset: small, frame_size: [640, 360]}}\nbranches: {}\n")
+    assert load_experiment(bad).dataset["synth"]["frame_size"] == [640, 360]
 
 
 @pytest.mark.parametrize("name", ["demo", "aim", "mm_gesture"])
@@ -202,6 +207,13 @@ def test_synthetic_data_key_follows_the_generator_source(tmp_path, monkeypatch):
     assert len(calls) == 2  # regenerated
     (src / "notes.txt").write_text("any file counts")
     assert stage_cache.synth_key(settings) != key
+    # a frame size is generated at that size, under its own key; without one the key is the one studies had before
+    calls.clear()
+    big = ExperimentConfig(name="t", dataset={"synth": {"preset": "tiny", "seed": 0, "frame_size": [320, 180]}},
+                           branches={})
+    stage_cache.stage_data(big, tmp_path / "study_big")
+    assert calls[0]["preset"].frame_size == (320, 180) and calls[0]["preset"].name == "tiny"
+    assert stage_cache.synth_key({**settings, "frame_size": [320, 180]}) != stage_cache.synth_key(settings)
 
 
 def test_study_size_cpu_and_recipe(tiny_dataset, tmp_path):

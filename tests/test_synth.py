@@ -15,7 +15,7 @@ import pytest
 
 from microgesture.data.classes import IMIGUE_CLASSES, IMIGUE_TRAIN_COUNTS
 from microgesture.data.format import Dataset
-from microgesture.data.synth import PRESETS, Preset, generate, make_plan, synth_clip
+from microgesture.data.synth import PRESETS, Preset, generate, make_plan, rendered_at, synth_clip
 from microgesture.data.synth.generate import scene_for, synth_recording
 from microgesture.data.synth.programs import PROGRAMS
 from microgesture.data.synth.render import render
@@ -363,6 +363,51 @@ def test_cli_synth(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["data", "synth", str(tmp_path / "cli"), "--preset", "tiny", "--no-video"])  # exists
     assert e.value.code == 2
+
+
+def test_a_preset_rendered_larger_is_the_same_recordings_with_more_pixels(tmp_path):
+    small = generate(tmp_path / "x1", preset=MICRO, seed=2, video=False)
+    big = generate(tmp_path / "x2", preset=rendered_at(MICRO, (192, 108)), seed=2, video=True)
+    a, b = np.load(small / "skeletons.npy"), np.load(big / "skeletons.npy")
+    assert a.shape == b.shape
+    seen_a, seen_b = a[..., 2] > 0, b[..., 2] > 0
+    both = seen_a & seen_b
+    # the camera scales with the frame: every point doubles, confidences stay; only a point within a pixel of the
+    # frame's edge may fall in or out of it (the last pixel row is h - 1 at either size)
+    np.testing.assert_array_equal(b[..., :2][both], 2 * a[..., :2][both])
+    np.testing.assert_array_equal(b[..., 2][both], a[..., 2][both])
+    differ = seen_a != seen_b
+    xy = np.where(seen_b[..., None], b[..., :2], 0)[differ]
+    assert differ.any() and ((xy[:, 0] > 190) | (xy[:, 1] > 106) | (xy.min(1) < 2)).all()
+    ds = Dataset.open(big)
+    assert ds.header.frame_size == (192, 108)
+    info = probe_video(ds.video_file(ds.clips[0]))
+    assert (info["width"], info["height"], info["num_frames"]) == (192, 108, ds.clips[0].num_frames)
+
+
+@pytest.mark.parametrize("size, why", [((200, 108), "aspect ratio 16:9"), ((191, 107), "even"), ((32, 18), "at least"),
+                                       ((192.0, 108), "width, height"), ("192x108", "width, height")])
+def test_rendered_at_refuses_sizes_that_would_change_the_framing(size, why):
+    with pytest.raises(ValueError, match=why):
+        rendered_at(MICRO, size)
+    with pytest.raises(ValueError, match="unknown preset"):
+        rendered_at("huge", (640, 360))
+    assert rendered_at("small", [640, 360]).frame_size == (640, 360) and PRESETS["small"].frame_size == (320, 180)
+
+
+def test_cli_synth_frame_size(tmp_path, capsys):
+    from microgesture.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["data", "synth", str(tmp_path / "big"), "--preset", "tiny", "--no-video", "--frame-size", "320x180"])
+    assert e.value.code == 0
+    assert Dataset.open(tmp_path / "big").header.frame_size == (320, 180)
+    for bad in ("320x181", "wide"):
+        with pytest.raises(SystemExit) as e:
+            main(["data", "synth", str(tmp_path / "bad"), "--preset", "tiny", "--frame-size", bad])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and "frame" in err and "Traceback" not in err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_no_point_outside_the_frame_has_confidence(tmp_path):

@@ -81,7 +81,7 @@ def load_experiment(path_or_name: str | Path, overrides: dict | None = None) -> 
 
 
 _PSEUDO_KEYS = ("enabled", "threshold", "per_class", "retrain")
-_SYNTH_KEYS = ("preset", "seed", "video", "workers")
+_SYNTH_KEYS = ("preset", "seed", "video", "workers", "frame_size")
 
 
 def _unknown(section: str, d: Any, known: tuple[str, ...] | set[str], where: Path) -> None:
@@ -110,6 +110,14 @@ def _check_sections(d: dict, where: Path) -> None:
     if len(set(ds) & {"path", "synth"}) != 1:
         raise ValueError(f"{where}: dataset: give {{path: DIR}} or {{synth: {{preset: ..., seed: ...}}}}")
     _unknown("dataset.synth", ds.get("synth"), _SYNTH_KEYS, where)
+    synth = ds.get("synth") or {}
+    if "frame_size" in synth:
+        from microgesture.data.synth import rendered_at
+
+        try:
+            rendered_at(synth.get("preset", "small"), synth["frame_size"])
+        except ValueError as e:
+            raise ValueError(f"{where}: dataset.synth: {e}") from None
 
 
 def _drop(spec: dict, layer: dict) -> dict:

@@ -74,7 +74,7 @@ def stage_data(exp, out: Path) -> Path:
     if is_done(stage, key) and root.is_dir():
         log.info("%s: cached synthetic %r dataset at %s", stage_name("data"), s["preset"], root)
         return root
-    from microgesture.data.synth import generate
+    from microgesture.data.synth import generate, rendered_at
     from microgesture.progress import progress_bar
 
     log.info("%s: generating the synthetic benchmark (preset %s, seed %s)", stage_name("data"), s["preset"], s["seed"])
@@ -82,7 +82,7 @@ def stage_data(exp, out: Path) -> Path:
     if root.exists():
         shutil.rmtree(root)
     with progress_bar("data: recordings") as tick:
-        generate(root, preset=s["preset"], seed=int(s["seed"]), video=bool(s["video"]), workers=workers,
-                 progress=tick)
+        preset = rendered_at(s["preset"], s["frame_size"]) if "frame_size" in s else s["preset"]
+        generate(root, preset=preset, seed=int(s["seed"]), video=bool(s["video"]), workers=workers, progress=tick)
     mark_done(stage, key, seconds=time.time() - t0)
     return root

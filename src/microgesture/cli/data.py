@@ -78,6 +78,13 @@ def import_list_cmd(
     console.print(report.summary(), highlight=False, soft_wrap=True, markup=False)
 
 
+def _frame_size(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(v.strip().isdigit() for v in parts):
+        raise ValueError(f"--frame-size must be WIDTHxHEIGHT, e.g. 640x360, got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
 @data_app.command("synth")
 def synth_cmd(
     out_dir: str = typer.Argument(..., help="New dataset directory (or raw folder with --format imigue-raw)."),
@@ -88,18 +95,21 @@ def synth_cmd(
         "microgesture", "--format", help="microgesture (dataset format v1) | imigue-raw (MiGA'25 raw layout)."),
     raw_table: str = typer.Option("csv", help="imigue-raw skeleton tables: csv | xlsx (openpyxl)."),
     workers: int = typer.Option(1, help="Processes generating recordings in parallel (output is the same)."),
+    frame_size: str = typer.Option("", help="WIDTHxHEIGHT: the preset's recordings drawn at this size (same aspect; "
+                                   "skeletons scale with it), e.g. 640x360 for small."),
     overwrite: bool = typer.Option(False, help="Replace OUT_DIR if it exists."),
 ) -> None:
     """Generate the synthetic micro-gesture benchmark (32 iMiGUE classes, seated subjects, optional videos)."""
     import time
 
-    from microgesture.data.synth import generate
+    from microgesture.data.synth import generate, rendered_at
     from microgesture.progress import progress_bar
 
     t0 = time.perf_counter()
     try:
+        p = rendered_at(preset, _frame_size(frame_size)) if frame_size else preset
         with progress_bar("recordings") as tick:
-            out = generate(path(out_dir), preset=preset, seed=seed, video=video, format=fmt, raw_table=raw_table,
+            out = generate(path(out_dir), preset=p, seed=seed, video=video, format=fmt, raw_table=raw_table,
                            overwrite=overwrite, workers=workers, progress=tick)
     except ValueError as e:
         raise UserError(str(e)) from None

@@ -8,7 +8,8 @@ skeleton; ``synth_recording`` a long recording with ground-truth segments. Diffi
 
 from microgesture.data.synth.body import Difficulty, Subject, sample_subject
 from microgesture.data.synth.generate import PRESETS, Preset, generate, make_plan, synth_clip, synth_recording
+from microgesture.data.synth.plan import rendered_at
 from microgesture.data.synth.subject import Detector
 
 __all__ = ["Detector", "Difficulty", "Subject", "sample_subject", "PRESETS", "Preset", "generate", "make_plan",
-           "synth_clip", "synth_recording"]
+           "rendered_at", "synth_clip", "synth_recording"]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from microgesture.data.classes import IMIGUE_CLASSES, IMIGUE_TRAIN_COUNTS
 from microgesture.data.synth.body import Difficulty, Subject, sample_subject
 
-__all__ = ["Preset", "PRESETS", "VideoPlan", "Plan", "make_plan", "train_counts", "SPLIT_NAMES"]
+__all__ = ["Preset", "PRESETS", "VideoPlan", "Plan", "make_plan", "rendered_at", "train_counts", "SPLIT_NAMES"]
 
 SPLIT_NAMES = ("train", "val", "test")
 
@@ -66,6 +67,32 @@ PRESETS: dict[str, Preset] = {
                video_sigma=0.6, gap=(1, 1500), gap_median=25, gap_sigma=1.9, overlap=0.55, min_train=1),
     )
 }  # fmt: skip
+
+
+def rendered_at(preset: str | Preset, frame_size: object) -> Preset:
+    """``preset`` with its frames ``frame_size`` = (width, height) pixels: the same recordings drawn larger or smaller.
+
+    The camera is placed in units of the frame, so the skeletons scale with it (each coordinate times the width
+    ratio, the same confidences) and only the pixels gain or lose detail: a cue of one pixel at 320 x 180 spans
+    four at 1280 x 720 (bench/cue_pixels.py). The aspect ratio must stay the preset's (its framing statistics are
+    those of real interviews), and both sides even (H.264 4:2:0).
+    """
+    p = PRESETS.get(preset) if isinstance(preset, str) else preset
+    if p is None:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    ok = (isinstance(frame_size, (list, tuple)) and len(frame_size) == 2
+          and all(isinstance(v, int) and not isinstance(v, bool) for v in frame_size))
+    if not ok:
+        raise ValueError(f"frame_size must be [width, height] in pixels, got {frame_size!r}")
+    w, h = frame_size
+    pw, ph = p.frame_size
+    if w < 64 or h < 36 or w % 2 or h % 2:
+        raise ValueError(f"frame_size {w}x{h}: both sides must be even, at least 64x36")
+    if w * ph != h * pw:
+        g = math.gcd(pw, ph)
+        raise ValueError(f"frame_size {w}x{h}: keep the {p.name!r} preset's aspect ratio {pw // g}:{ph // g} (e.g. "
+                         f"{2 * pw}x{2 * ph}); its framing is calibrated on real interviews")
+    return replace(p, frame_size=(w, h))
 
 
 def train_counts(total: int, min_count: int) -> np.ndarray:
