@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from microgesture.cli.common import UserError, console, data_app, path
+from microgesture.cli.common import UserError, console, data_app, path, size
 
 
 @data_app.command("import-imigue")
@@ -33,10 +33,7 @@ def import_imigue_cmd(
     """Import raw iMiGUE (original release or MiGA'25 layout), sanitising real OpenPose quirks (docs/real_data.md)."""
     from microgesture.data.importers import SanitisePolicy, import_imigue
 
-    try:
-        w, h = (int(x) for x in frame_size.lower().split("x"))
-    except ValueError:
-        raise UserError(f"--frame-size {frame_size!r}: expected WxH, e.g. 1280x720") from None
+    w, h = size(frame_size or "1280x720", "--frame-size")
     try:  # parsed here, not by typer, so that a bad value is one line (typer prints a usage box)
         policy = SanitisePolicy(min_confidence=float(min_confidence))
     except ValueError:
@@ -78,13 +75,6 @@ def import_list_cmd(
     console.print(report.summary(), highlight=False, soft_wrap=True, markup=False)
 
 
-def _frame_size(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
-    if len(parts) != 2 or not all(v.strip().isdigit() for v in parts):
-        raise ValueError(f"--frame-size must be WIDTHxHEIGHT, e.g. 640x360, got {text!r}")
-    return int(parts[0]), int(parts[1])
-
-
 @data_app.command("synth")
 def synth_cmd(
     out_dir: str = typer.Argument(..., help="New dataset directory (or raw folder with --format imigue-raw)."),
@@ -107,7 +97,8 @@ def synth_cmd(
 
     t0 = time.perf_counter()
     try:
-        p = rendered_at(preset, _frame_size(frame_size)) if frame_size else preset
+        fs = size(frame_size, "--frame-size")
+        p = rendered_at(preset, fs) if fs else preset
         with progress_bar("recordings") as tick:
             out = generate(path(out_dir), preset=p, seed=seed, video=video, format=fmt, raw_table=raw_table,
                            overwrite=overwrite, workers=workers, progress=tick)
